@@ -1,0 +1,100 @@
+# nfv.dpdk — one entry point for contributors and CI.
+#   make test   : everything below, in order (what .ci/run and the README run)
+#   make demo   : boot the lab node and run playbooks/site.yml against it
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# The repository is the collection; this symlink gives it its import name.
+COLLECTIONS := $(VENV)/collections
+COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/nfv/dpdk
+SANITY_TREE := $(VENV)/sanity/ansible_collections/nfv/dpdk
+BUILD_DIR := $(VENV)/build
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PATH := $(BIN):$(PATH)
+
+# Debian packages the tests and the lab need on the machine that runs them.
+HOST_PACKAGES := python3-venv git tar make podman runc dpdk dpdk-dev \
+	librte-net-af-packet23 librte-net-tap23 librte-net-null23 \
+	mmdebstrap qemu-utils zstd openssh-client e2fsprogs grub-pc-bin grub2-common \
+	iproute2 kmod pciutils
+
+.PHONY: help host-deps venv unit sanity lint build molecule e2e-podman test demo clean
+
+help:
+	@echo 'make test       run every test (unit, sanity, lint, build, e2e, molecule)'
+	@echo 'make demo       boot the lab node and run playbooks/site.yml on it'
+	@echo 'make unit|sanity|lint|build|e2e-podman|molecule   one step'
+	@echo 'make host-deps  install the Debian packages the tests need (root)'
+
+host-deps:
+	@missing=$$(dpkg-query -W -f='$${Package} $${Status}\n' $(HOST_PACKAGES) 2>/dev/null \
+	  | awk '$$4 != "installed" {print $$1}'; \
+	  for p in $(HOST_PACKAGES); do dpkg-query -W $$p >/dev/null 2>&1 || echo $$p; done); \
+	missing=$$(echo $$missing | tr ' ' '\n' | sort -u | tr '\n' ' '); \
+	if [ -z "$${missing// /}" ]; then echo "host-deps: all Debian packages present"; exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then echo "host-deps: missing Debian packages (install as root): $$missing" >&2; exit 1; fi; \
+	echo "host-deps: installing $$missing"; \
+	apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null
+
+$(STAMP): requirements-test.txt constraints-test.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-test.txt -c constraints-test.txt
+	touch $@
+
+venv: $(STAMP)
+	@mkdir -p $(dir $(COLLECTION_LINK))
+	@test -L $(COLLECTION_LINK) || ln -sfn $(CURDIR) $(COLLECTION_LINK)
+
+unit: venv
+	$(BIN)/python -m pytest tests/unit
+
+# ansible-test wants the collection under ansible_collections/<ns>/<name>: test a
+# copy of the working tree (tracked and new files, as they are now) there.
+sanity: venv
+	rm -rf $(SANITY_TREE) && mkdir -p $(SANITY_TREE)
+	git ls-files -z -co --exclude-standard | xargs -0 -I{} sh -c 'test -e "{}" && printf "%s\0" "{}"' \
+	  | tar --null -T - -cf - | tar -xf - -C $(SANITY_TREE)
+	$(BIN)/python tools/ansible_test_offline.py install
+	cd $(SANITY_TREE) && $(BIN)/ansible-test sanity --python 3.11 --color no --exclude lab/ --exclude bench/ --exclude tools/
+
+lint: venv
+	$(BIN)/yamllint -s .
+	$(BIN)/ansible-lint --offline --profile production
+	$(BIN)/antsibull-changelog lint
+
+build: venv
+	rm -rf $(BUILD_DIR) && mkdir -p $(BUILD_DIR)
+	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD_DIR) .
+	ANSIBLE_COLLECTIONS_PATH=$(BUILD_DIR)/install $(BIN)/ansible-galaxy collection install --offline --no-deps \
+	  -p $(BUILD_DIR)/install $(BUILD_DIR)/nfv-dpdk-*.tar.gz
+	@modules=$$(ls plugins/modules/*.py 2>/dev/null | xargs -rn1 basename | sed 's/\.py$$//' | grep -v '^__init__$$' || true); \
+	listed=$$(ANSIBLE_COLLECTIONS_PATH=$(BUILD_DIR)/install $(BIN)/ansible-doc -t module -l nfv.dpdk); echo "$$listed"; \
+	for m in $$modules; do \
+	  grep -q "^nfv\.dpdk\.$$m " <<<"$$listed" || { echo "build: module $$m missing from the installed tarball" >&2; exit 1; }; \
+	  ANSIBLE_COLLECTIONS_PATH=$(BUILD_DIR)/install $(BIN)/ansible-doc -t module nfv.dpdk.$$m >/dev/null; \
+	done; echo "build: $$(wc -w <<<"$$modules") modules install and render with ansible-doc"
+
+# The DPDK pod role's podman backend end to end on this machine (vdevs, real hugepages).
+e2e-podman: venv
+	@if [ -f tests/e2e/podman.yml ]; then $(BIN)/ansible-playbook -i localhost, -c local tests/e2e/podman.yml; \
+	else echo "e2e-podman: no tests/e2e/podman.yml yet"; fi
+
+molecule: venv
+	@if [ -d molecule/default ]; then $(BIN)/molecule test -s default; \
+	else echo "molecule: no scenario yet"; fi
+
+test: host-deps venv unit sanity lint build e2e-podman molecule
+
+demo: host-deps venv
+	@if [ -x lab/labctl ]; then lab/labctl up && $(BIN)/ansible-playbook -i "$$(lab/labctl inventory)" playbooks/site.yml; \
+	else echo "demo: the lab node (lab/labctl) does not exist yet" >&2; exit 1; fi
+
+clean:
+	rm -rf $(VENV) tests/output .ansible
