@@ -1,0 +1,623 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, nfv.dpdk maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The configured kernel command line, per platform: the one backend for kernel arguments.
+
+Modules that put parameters on the kernel command line (``iommu_grub``,
+``cpu_isolation``, ``hugepages``) each own a set of parameter keys and call
+``ensure_kernel_args(module, owned_keys, desired)``. Nothing else in the
+collection edits GRUB.
+
+Platforms:
+
+* Debian/Ubuntu (``/etc/os-release`` ID or ID_LIKE ``debian``/``ubuntu``) with
+  GRUB: the ``GRUB_CMDLINE_LINUX`` assignment that takes effect is edited, that is
+  the last one in ``/etc/default/grub`` then ``/etc/default/grub.d/*.cfg`` (the
+  order ``grub-mkconfig`` sources them), so an override in ``grub.d`` is edited
+  where it lives rather than silently losing against it. Owned parameters found
+  in the effective ``GRUB_CMDLINE_LINUX_DEFAULT`` are removed from it, because it
+  comes after ``GRUB_CMDLINE_LINUX`` on the normal boot entry and would win.
+  Assignments this code cannot edit safely (shell expansion such as
+  ``"$GRUB_CMDLINE_LINUX foo"``, command substitution, unbalanced quotes,
+  conditional assignments, ``+=``, text after the value) are refused with the
+  file and line named, never rewritten. The boot configuration is regenerated
+  with ``update-grub``, or ``grub-mkconfig -o /boot/grub/grub.cfg`` where
+  ``update-grub`` is absent.
+* RHEL/CentOS/Fedora/Rocky/AlmaLinux (ID or ID_LIKE ``rhel``/``fedora``/``centos``):
+  ``grubby --update-kernel=ALL --args=... --remove-args=...`` on the BLS entries
+  (each option one argv element), read back with ``grubby --info=ALL`` and
+  ``--info=DEFAULT``; ``GRUB_CMDLINE_LINUX`` in ``/etc/default/grub`` is kept in
+  step so that a later ``grub2-mkconfig`` or kernel update keeps the parameters.
+* Anything else (SUSE, systemd-boot only, no GRUB): a clear failure naming what
+  is supported.
+
+Every comparison is token by token through ``KernelCmdline`` (never substrings),
+so ``intel_iommu=on,sm_on`` is not ``intel_iommu=on``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import re
+
+from ansible_collections.nfv.dpdk.plugins.module_utils.hostfs import HostFS
+from ansible_collections.nfv.dpdk.plugins.module_utils.kernel_cmdline import (
+    KernelArg,
+    KernelCmdline,
+    KernelCmdlineError,
+    _split_words,
+    normalize_key,
+)
+from ansible_collections.nfv.dpdk.plugins.module_utils.managed_file import ManagedFile
+
+GRUB_DEFAULT = '/etc/default/grub'
+GRUB_DEFAULT_D = '/etc/default/grub.d'
+GRUB_CFG = '/boot/grub/grub.cfg'
+OS_RELEASE = ('/etc/os-release', '/usr/lib/os-release')
+PROC_CMDLINE = '/proc/cmdline'
+
+CMDLINE_VAR = 'GRUB_CMDLINE_LINUX'
+CMDLINE_DEFAULT_VAR = 'GRUB_CMDLINE_LINUX_DEFAULT'
+
+PLATFORM_DEBIAN = 'debian'
+PLATFORM_RHEL = 'rhel'
+
+DEBIAN_IDS = ('debian', 'ubuntu')
+RHEL_IDS = ('rhel', 'fedora', 'centos', 'rocky', 'almalinux')
+
+SUPPORTED = ('supported: Debian/Ubuntu with GRUB (/etc/default/grub and update-grub or grub-mkconfig), '
+             'and RHEL/CentOS/Fedora/Rocky/AlmaLinux with grubby (BLS entries)')
+
+# An assignment at the start of a line, as grub-mkconfig's shell sees it.
+_ASSIGNMENT = re.compile(r'^[ \t]*(?:export[ \t]+)?(GRUB_CMDLINE_LINUX(?:_DEFAULT)?)=', re.M)
+# Any other assignment of the two variables (conditional, after ';', '+=').
+_OTHER_ASSIGNMENT = re.compile(r'\b(GRUB_CMDLINE_LINUX(?:_DEFAULT)?)\+?=')
+_WORD_END = ' \t\n;&|<>()'
+
+
+class BootloaderError(Exception):
+    """The boot configuration cannot be read or changed safely; the message says why."""
+
+
+# -- small readers ------------------------------------------------------------------
+
+def running_cmdline(fs=None):
+    """The command line the running kernel booted with (``/proc/cmdline``), '' when unreadable."""
+    fs = fs or HostFS()
+    return fs.read(PROC_CMDLINE, '') or ''
+
+
+def parse_os_release(text):
+    """``/etc/os-release`` as a dict (shell-style KEY=value, quotes removed)."""
+    values = {}
+    for line in (text or '').splitlines():
+        line = line.strip()
+        if not line or line.startswith('#') or '=' not in line:
+            continue
+        key, value = line.split('=', 1)
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in '"\'':
+            if value[0] == '"':
+                value = re.sub(r'\\([\\"$`])', r'\1', value[1:-1])
+            else:
+                value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def os_release(fs=None):
+    fs = fs or HostFS()
+    for path in OS_RELEASE:
+        text = fs.read_raw(path)
+        if text is not None:
+            return parse_os_release(text)
+    return None
+
+
+def detect_platform(fs=None, module=None):
+    """``'debian'`` or ``'rhel'``; raises BootloaderError on anything unsupported.
+
+    With a module the needed tools are checked too (``get_bin_path``); without
+    one (read-only callers) only ``/etc/os-release`` decides.
+    """
+    fs = fs or HostFS()
+    release = os_release(fs)
+    if release is None:
+        raise BootloaderError('cannot tell the Linux distribution: /etc/os-release is missing; ' + SUPPORTED)
+    ids = [release.get('ID', '').lower()] + release.get('ID_LIKE', '').lower().split()
+    name = release.get('PRETTY_NAME') or release.get('NAME') or release.get('ID') or 'unknown'
+    described = "%s (ID=%s, ID_LIKE=%s)" % (name, release.get('ID', ''), release.get('ID_LIKE', ''))
+    if any(i in DEBIAN_IDS for i in ids):
+        if not fs.exists(GRUB_DEFAULT):
+            raise BootloaderError('%s has no %s: GRUB is not installed (systemd-boot or another boot loader?); %s'
+                                  % (described, GRUB_DEFAULT, SUPPORTED))
+        if module is not None and not (module.get_bin_path('update-grub') or module.get_bin_path('grub-mkconfig')):
+            raise BootloaderError('%s has %s but neither update-grub nor grub-mkconfig; install grub2-common; %s'
+                                  % (described, GRUB_DEFAULT, SUPPORTED))
+        return PLATFORM_DEBIAN
+    if any(i in RHEL_IDS for i in ids):
+        if module is not None and not module.get_bin_path('grubby'):
+            raise BootloaderError('%s needs grubby to edit its boot entries: install the grubby package; %s'
+                                  % (described, SUPPORTED))
+        return PLATFORM_RHEL
+    raise BootloaderError('unsupported platform %s; %s' % (described, SUPPORTED))
+
+
+# -- /etc/default/grub as shell assignments ------------------------------------------
+
+class Assignment:
+    """``VAR=value`` in a GRUB defaults file: where the value is and what it means."""
+
+    def __init__(self, path, var, start, end, value, style, line):
+        self.path = path
+        self.var = var
+        self.start = start
+        self.end = end
+        self.value = value
+        self.style = style
+        self.line = line
+
+
+def _line_of(text, offset):
+    return text.count('\n', 0, offset) + 1
+
+
+def _shell_word(path, text, pos):
+    """Parse one shell word at ``pos``: (decoded value, end offset, first quote style)."""
+    out, style, i, size = [], None, pos, len(text)
+    where = '%s line %d' % (path, _line_of(text, pos))
+    expansion = ('%s: the value uses shell expansion ($ or `), which cannot be edited safely; '
+                 'write the parameters literally' % where)
+    while i < size:
+        char = text[i]
+        if char == "'":
+            close = text.find("'", i + 1)
+            if close < 0:
+                raise BootloaderError('%s: unbalanced single quote; fix the file by hand' % where)
+            out.append(text[i + 1:close])
+            style = style or "'"
+            i = close + 1
+        elif char == '"':
+            i += 1
+            closed = False
+            while i < size:
+                char = text[i]
+                if char == '\\' and i + 1 < size and text[i + 1] in '$`"\\\n':
+                    if text[i + 1] != '\n':
+                        out.append(text[i + 1])
+                    i += 2
+                    continue
+                if char == '"':
+                    closed = True
+                    i += 1
+                    break
+                if char in '$`':
+                    raise BootloaderError(expansion)
+                out.append(char)
+                i += 1
+            if not closed:
+                raise BootloaderError('%s: unbalanced double quote; fix the file by hand' % where)
+            style = style or '"'
+        elif char == '\\':
+            if i + 1 >= size:
+                raise BootloaderError('%s: the value ends with a lone backslash' % where)
+            if text[i + 1] != '\n':
+                out.append(text[i + 1])
+            i += 2
+        elif char in _WORD_END:
+            break
+        elif char in '$`':
+            raise BootloaderError(expansion)
+        else:
+            out.append(char)
+            i += 1
+    return ''.join(out), i, style
+
+
+def parse_assignments(path, text):
+    """The GRUB_CMDLINE_LINUX(_DEFAULT) assignments of one file, in order.
+
+    Raises BootloaderError for anything that is not a plain top-level assignment.
+    """
+    found = []
+    consumed = 0
+    for match in _ASSIGNMENT.finditer(text):
+        if match.start() < consumed:
+            continue
+        # Text between assignments must not assign these variables in other ways.
+        _check_other(path, text, consumed, match.start())
+        start = match.end()
+        value, end, style = _shell_word(path, text, start)
+        line_end = text.find('\n', end)
+        line_end = len(text) if line_end < 0 else line_end
+        rest = text[end:line_end].strip()
+        if rest and not rest.startswith('#'):
+            raise BootloaderError("%s line %d: unexpected text after the value of %s (%r); "
+                                  "put one plain assignment per line"
+                                  % (path, _line_of(text, match.start()), match.group(1), rest))
+        found.append(Assignment(path, match.group(1), start, end, value, style, _line_of(text, match.start())))
+        consumed = line_end
+    _check_other(path, text, consumed, len(text))
+    return found
+
+
+def _check_other(path, text, start, end):
+    offset = start
+    for line in text[start:end].split('\n'):
+        code = line.split('#', 1)[0] if not line.lstrip().startswith('#') else ''
+        match = _OTHER_ASSIGNMENT.search(code)
+        if match:
+            raise BootloaderError('%s line %d: %s is assigned in a way that cannot be edited safely '
+                                  '(conditional, after another command, or +=); use one plain top-level assignment'
+                                  % (path, _line_of(text, offset), match.group(1)))
+        offset += len(line) + 1
+
+
+class GrubDefaults:
+    """``/etc/default/grub`` plus ``/etc/default/grub.d/*.cfg`` in the order grub-mkconfig sources them."""
+
+    def __init__(self, texts, assignments):
+        self.texts = texts
+        self.assignments = assignments
+
+    @classmethod
+    def read(cls, fs=None, required=True):
+        fs = fs or HostFS()
+        paths = [GRUB_DEFAULT] + ['%s/%s' % (GRUB_DEFAULT_D, name) for name in fs.listdir(GRUB_DEFAULT_D)
+                                  if name.endswith('.cfg')]
+        texts, assignments = {}, []
+        for path in paths:
+            text = fs.read_raw(path)
+            if text is None:
+                if path == GRUB_DEFAULT and required:
+                    raise BootloaderError('%s is missing or unreadable' % GRUB_DEFAULT)
+                continue
+            texts[path] = text
+            assignments.extend(parse_assignments(path, text))
+        return cls(texts, assignments)
+
+    def effective(self, var):
+        """The assignment of ``var`` that takes effect (the last one sourced), or None."""
+        last = None
+        for assignment in self.assignments:
+            if assignment.var == var:
+                last = assignment
+        return last
+
+    def value(self, var):
+        assignment = self.effective(var)
+        return assignment.value if assignment else ''
+
+    def cmdline(self):
+        """What the default (non-recovery) entry gets: GRUB_CMDLINE_LINUX then GRUB_CMDLINE_LINUX_DEFAULT."""
+        return ' '.join(v for v in (self.value(CMDLINE_VAR).strip(), self.value(CMDLINE_DEFAULT_VAR).strip()) if v)
+
+
+def _parse(text, where):
+    try:
+        return KernelCmdline.parse(text)
+    except KernelCmdlineError as exc:
+        raise BootloaderError('%s: %s' % (where, exc))
+
+
+def replace_words(text, owned_keys, desired):
+    """``text`` with the owned parameters replaced by ``desired``, every other word kept byte for byte.
+
+    Same placement as ``KernelCmdline.replace``: the desired parameters go where
+    the first owned one stood, or at the end (before a ``--``).
+    """
+    names = set(normalize_key(key) for key in owned_keys)
+    desired = [str(arg) for arg in desired]
+    out, inserted, init = [], False, False
+    for word in _split_words(text.strip()):
+        if init:
+            out.append(word)
+            continue
+        if word == '--':
+            init = True
+            if not inserted:
+                out.extend(desired)
+                inserted = True
+            out.append(word)
+            continue
+        if KernelArg.parse(word).name in names:
+            if not inserted:
+                out.extend(desired)
+                inserted = True
+            continue
+        out.append(word)
+    if not inserted:
+        out.extend(desired)
+    return ' '.join(out)
+
+
+def _shell_quote(value, style):
+    if style == "'" and "'" not in value:
+        return "'%s'" % value
+    return '"%s"' % re.sub(r'([\\"$`])', r'\\\1', value)
+
+
+def plan_grub_defaults(defaults, owned_keys, desired):
+    """New texts of the GRUB defaults files: {path: new text} for the files that change."""
+    edits = {}
+    linux = defaults.effective(CMDLINE_VAR)
+    where = '%s in %s' % (CMDLINE_VAR, linux.path if linux else GRUB_DEFAULT)
+    if not _parse(linux.value if linux else '', where).matches(owned_keys, desired):
+        if linux is None:
+            text = defaults.texts[GRUB_DEFAULT]
+            value = ' '.join(str(arg) for arg in desired)
+            line = '%s%s=%s\n' % ('\n' if text and not text.endswith('\n') else '', CMDLINE_VAR, _shell_quote(value, '"'))
+            edits.setdefault(GRUB_DEFAULT, []).append((len(text), len(text), line))
+        else:
+            value = replace_words(linux.value, owned_keys, desired)
+            edits.setdefault(linux.path, []).append((linux.start, linux.end, _shell_quote(value, linux.style)))
+    default = defaults.effective(CMDLINE_DEFAULT_VAR)
+    if default is not None:
+        where = '%s in %s' % (CMDLINE_DEFAULT_VAR, default.path)
+        if _parse(default.value, where).select(owned_keys):
+            value = replace_words(default.value, owned_keys, [])
+            edits.setdefault(default.path, []).append((default.start, default.end, _shell_quote(value, default.style)))
+    texts = {}
+    for path, changes in edits.items():
+        text = defaults.texts[path]
+        for start, end, replacement in sorted(changes, key=lambda change: -change[0]):
+            text = text[:start] + replacement + text[end:]
+        texts[path] = text
+    return texts
+
+
+def _cmdline_after(defaults, texts):
+    """The configured command line once ``texts`` are written (and a check that the edit parses back)."""
+    merged = dict(defaults.texts)
+    merged.update(texts)
+    assignments = []
+    for path in [GRUB_DEFAULT] + sorted(p for p in merged if p != GRUB_DEFAULT):
+        if path in merged:
+            assignments.extend(parse_assignments(path, merged[path]))
+    return GrubDefaults(merged, assignments)
+
+
+# -- grubby (RHEL family) -----------------------------------------------------------
+
+def parse_grubby_info(text):
+    """``grubby --info=...`` output as a list of dicts (index, kernel, args, title, ...)."""
+    entries, current = [], None
+    for line in (text or '').splitlines():
+        key, sep, value = line.partition('=')
+        if not sep:
+            continue
+        key, value = key.strip(), value.strip()
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        if key == 'index' or current is None:
+            current = {}
+            entries.append(current)
+        current[key] = value
+    return [entry for entry in entries if 'args' in entry]
+
+
+def _grubby_words(args):
+    """Words of a BLS options line; ``$tuned_params``-style variables are not parameters and are skipped."""
+    return [word for word in _split_words(args) if not word.startswith('$')]
+
+
+def _grubby_cmdline(args):
+    return _parse(' '.join(_grubby_words(args)), 'grubby boot entry arguments %r' % args)
+
+
+class Grubby:
+    def __init__(self, module):
+        self.module = module
+        self.path = module.get_bin_path('grubby', required=True)
+
+    def info(self, which):
+        rc, out, err = self.module.run_command([self.path, '--info=%s' % which])
+        if rc != 0:
+            raise BootloaderError('grubby --info=%s failed (rc=%d): %s' % (which, rc, (err or out).strip()))
+        return parse_grubby_info(out)
+
+    def default_args(self):
+        entries = self.info('DEFAULT')
+        if not entries:
+            raise BootloaderError('grubby --info=DEFAULT shows no default boot entry')
+        return entries[0]['args']
+
+
+def _removals(entries, owned_keys):
+    """Owned parameters as spelled in the entries, each as often as the entry holding most of them."""
+    names = set(normalize_key(key) for key in owned_keys)
+    counts = {}
+    order = []
+    for entry in entries:
+        seen = {}
+        for word in _grubby_words(entry['args']):
+            try:
+                arg = KernelArg.parse(word)
+            except KernelCmdlineError:
+                continue
+            if arg.name in names:
+                seen[word] = seen.get(word, 0) + 1
+                if word not in order:
+                    order.append(word)
+        for word, count in seen.items():
+            counts[word] = max(counts.get(word, 0), count)
+    removals = []
+    for word in order:
+        removals.extend([word] * counts[word])
+    return removals
+
+
+# -- the API ------------------------------------------------------------------------
+
+def _validate(owned_keys, desired):
+    if not owned_keys:
+        raise BootloaderError('owned_keys must name at least one kernel parameter')
+    for key in owned_keys:
+        KernelArg(key)
+    parsed = []
+    for arg in desired:
+        parsed.append(arg if isinstance(arg, KernelArg) else KernelArg.parse(arg))
+    KernelCmdline().replace(owned_keys, parsed)
+    return parsed
+
+
+def _apply_files(module, fs, texts):
+    """Write the planned files with backups; returns the ManagedFiles written (for restore)."""
+    written = []
+    try:
+        for path in sorted(texts):
+            mode = os.stat(fs.path(path)).st_mode & 0o7777 if fs.exists(path) else 0o644
+            managed = ManagedFile(module, path, texts[path], mode=mode, fs=fs)
+            managed.apply()
+            written.append(managed)
+    except Exception:
+        _restore(written)
+        raise
+    return written
+
+
+def _restore(written):
+    for managed in reversed(written):
+        managed.restore()
+
+
+def _diffs(fs, texts):
+    diffs = [{'before_header': path, 'after_header': path, 'before': fs.read_raw(path) or '', 'after': texts[path]}
+             for path in sorted(texts)]
+    return diffs[0] if len(diffs) == 1 else diffs
+
+
+def _regenerate_debian(module):
+    update_grub = module.get_bin_path('update-grub')
+    if update_grub:
+        return [update_grub]
+    return [module.get_bin_path('grub-mkconfig', required=True), '-o', GRUB_CFG]
+
+
+def ensure_kernel_args(module, owned_keys, desired, fs=None):
+    """Make the configured parameters with ``owned_keys`` exactly ``desired`` (in order).
+
+    Returns ``{'changed', 'reboot_required', 'configured_cmdline', 'running_cmdline',
+    'backup_file', 'backup_files', 'platform'}`` plus ``diff`` when ``module._diff``.
+    Fails the module (``fail_json``) on bad input, unsupported platforms, files
+    it cannot edit safely, and failed regeneration (after restoring the files).
+    """
+    fs = fs or HostFS()
+    try:
+        desired = _validate(list(owned_keys), list(desired))
+        platform = detect_platform(fs, module)
+        running = running_cmdline(fs)
+        reboot_required = not _parse(running, PROC_CMDLINE).matches(owned_keys, desired)
+        if platform == PLATFORM_DEBIAN:
+            return _ensure_debian(module, fs, owned_keys, desired, running, reboot_required)
+        return _ensure_rhel(module, fs, owned_keys, desired, running, reboot_required)
+    except (BootloaderError, KernelCmdlineError) as exc:
+        module.fail_json(msg=str(exc))
+    except (IOError, OSError) as exc:
+        module.fail_json(msg='cannot change the boot configuration (files restored): %s' % exc)
+
+
+def _result(platform, changed, reboot_required, configured, running, backups, module, diff):
+    result = {
+        'changed': changed,
+        'reboot_required': reboot_required,
+        'configured_cmdline': configured,
+        'running_cmdline': running,
+        'backup_file': backups[0] if backups else None,
+        'backup_files': backups,
+        'platform': platform,
+    }
+    if module._diff:
+        result['diff'] = diff if diff else {'before': '', 'after': ''}
+    return result
+
+
+def _backups(written):
+    return [managed.fs.unroot(managed.backup_file) for managed in written if managed.backup_file]
+
+
+def _ensure_debian(module, fs, owned_keys, desired, running, reboot_required):
+    defaults = GrubDefaults.read(fs)
+    texts = plan_grub_defaults(defaults, owned_keys, desired)
+    if not texts:
+        return _result(PLATFORM_DEBIAN, False, reboot_required, defaults.cmdline(), running, [], module, None)
+    after = _cmdline_after(defaults, texts)
+    if not _parse(after.cmdline(), 'the edited GRUB defaults').matches(owned_keys, desired):
+        raise BootloaderError('internal error: the edited GRUB defaults do not read back as the desired parameters')
+    configured = after.cmdline()
+    diff = _diffs(fs, texts)
+    if module.check_mode:
+        return _result(PLATFORM_DEBIAN, True, reboot_required, configured, running, [], module, diff)
+    argv = _regenerate_debian(module)
+    written = _apply_files(module, fs, texts)
+    rc, out, err = module.run_command(argv)
+    if rc != 0:
+        _restore(written)
+        module.fail_json(msg='%s failed (rc=%d); restored %s: %s'
+                         % (' '.join(argv), rc, ', '.join(sorted(texts)), (err or out).strip()),
+                         rc=rc, stdout=out, stderr=err, cmd=argv)
+    return _result(PLATFORM_DEBIAN, True, reboot_required, configured, running, _backups(written), module, diff)
+
+
+def _ensure_rhel(module, fs, owned_keys, desired, running, reboot_required):
+    grubby = Grubby(module)
+    defaults = GrubDefaults.read(fs, required=False) if fs.exists(GRUB_DEFAULT) else None
+    texts = plan_grub_defaults(defaults, owned_keys, desired) if defaults else {}
+    entries = grubby.info('ALL')
+    if not entries:
+        raise BootloaderError('grubby --info=ALL shows no boot entries')
+    stale = [entry for entry in entries if not _grubby_cmdline(entry['args']).matches(owned_keys, desired)]
+    # Removals come from every entry: grubby's --args replaces only the first same-spelled key,
+    # so a parameter spelled differently (intel-iommu=) in a current entry would stay twice.
+    configured = grubby.default_args()
+    if not texts and not stale:
+        return _result(PLATFORM_RHEL, False, reboot_required, configured, running, [], module, None)
+    argv = []
+    if stale:
+        removals = _removals(entries, owned_keys)
+        argv = [grubby.path, '--update-kernel=ALL']
+        if desired:
+            argv.append('--args=%s' % ' '.join(str(arg) for arg in desired))
+        if removals:
+            argv.append('--remove-args=%s' % ' '.join(removals))
+    diff = _diffs(fs, texts) if texts else None
+    if stale:
+        entry_diff = {'before_header': 'grubby boot entries (default)', 'after_header': 'grubby boot entries (default)',
+                      'before': configured + '\n',
+                      'after': str(_grubby_cmdline(configured).replace(owned_keys, desired)) + '\n'}
+        diff = [entry_diff] + (diff if isinstance(diff, list) else [diff] if diff else [])
+        diff = diff[0] if len(diff) == 1 else diff
+    if module.check_mode:
+        predicted = str(_grubby_cmdline(configured).replace(owned_keys, desired)) if stale else configured
+        return _result(PLATFORM_RHEL, True, reboot_required, predicted, running, [], module, diff)
+    written = _apply_files(module, fs, texts)
+    if argv:
+        rc, out, err = module.run_command(argv)
+        if rc != 0:
+            _restore(written)
+            module.fail_json(msg='%s failed (rc=%d)%s: %s'
+                             % (' '.join(argv), rc, '; restored ' + ', '.join(sorted(texts)) if texts else '',
+                                (err or out).strip()), rc=rc, stdout=out, stderr=err, cmd=argv)
+        configured = grubby.default_args()
+    return _result(PLATFORM_RHEL, True, reboot_required, configured, running, _backups(written), module, diff)
+
+
+def read_configured_cmdline(module=None, fs=None):
+    """The configured command line of the default boot entry, read only.
+
+    Returns ``(cmdline, None)``, or ``(None, reason)`` when it cannot tell (an
+    unsupported platform, a file it cannot parse, RHEL without a module to run
+    ``grubby --info=DEFAULT``).
+    """
+    fs = fs or HostFS()
+    try:
+        platform = detect_platform(fs, module)
+        if platform == PLATFORM_DEBIAN:
+            return GrubDefaults.read(fs).cmdline(), None
+        if module is None:
+            return None, 'reading RHEL boot entries needs grubby --info=DEFAULT (pass a module)'
+        return Grubby(module).default_args(), None
+    except (BootloaderError, KernelCmdlineError) as exc:
+        return None, str(exc)
