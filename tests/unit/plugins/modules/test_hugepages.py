@@ -1,0 +1,437 @@
+# -*- coding: utf-8 -*-
+import pytest
+
+from ansible_collections.nfv.dpdk.plugins.module_utils.hostfs import HostFS
+from ansible_collections.nfv.dpdk.plugins.module_utils.hugepage_pool import COMPACT_MEMORY, pool_dir
+from ansible_collections.nfv.dpdk.plugins.modules import hugepages
+
+G = 1024 * 1024
+M2 = 2048
+BOOT = 'BOOT_IMAGE=/boot/vmlinuz-6.1.0-28-amd64 root=UUID=5b12f430 ro quiet'
+GRUB = ('GRUB_DEFAULT=0\nGRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX_DEFAULT="quiet"\n'
+        'GRUB_CMDLINE_LINUX="console=ttyS0,115200n8"\n')
+UPDATE = ['/usr/bin/update-grub']
+
+
+class FakeHugetlb:
+    """The kernel's side of nr_hugepages writes on the fake tree.
+
+    A write to a node's nr_hugepages sets that node's pool (free pages with it)
+    and the global pool to the sum of the nodes; a write to the global pool
+    spreads pages over the nodes round-robin. ``limits[(size_kb, node)]`` caps
+    the pages a node can hold (memory short or fragmented); writing
+    compact_memory applies ``after_compaction``. ``fail_on`` paths raise OSError.
+    """
+
+    def __init__(self, fake_host, monkeypatch, nodes=(0, 1), limits=None, after_compaction=None, fail_on=()):
+        self.host = fake_host
+        self.nodes = list(nodes)
+        self.limits = dict(limits or {})
+        self.after_compaction = dict(after_compaction or {})
+        self.fail_on = set(fail_on)
+        self.writes = []
+        self.compactions = 0
+        kernel = self
+        real_write = HostFS.write
+
+        def write(fs, path, value):
+            kernel.writes.append((path, str(value)))
+            if path in kernel.fail_on:
+                raise OSError(22, 'Invalid argument')
+            if path == COMPACT_MEMORY:
+                kernel.compactions += 1
+                kernel.limits.update(kernel.after_compaction)
+                return real_write(fs, path, value)
+            if path.endswith('/nr_hugepages') and path.startswith('/sys/'):
+                return kernel.set(path, int(value))
+            return real_write(fs, path, value)
+        monkeypatch.setattr(HostFS, 'write', write)
+
+    def count(self, size_kb, node=None):
+        return int(self.host.read(pool_dir(size_kb, node) + '/nr_hugepages'))
+
+    def _put(self, size_kb, node, count):
+        base = pool_dir(size_kb, node)
+        self.host.file(base + '/nr_hugepages', str(count))
+        self.host.file(base + '/free_hugepages', str(count))
+
+    def _grant(self, size_kb, node, count):
+        return min(count, self.limits.get((size_kb, node), count))
+
+    def set(self, path, count):
+        size_kb = int(path.split('hugepages-')[1].split('kB')[0])
+        if '/node/node' in path:
+            node = int(path.split('/node/node')[1].split('/')[0])
+            self._put(size_kb, node, self._grant(size_kb, node, count))
+        elif self.nodes:
+            per_node = dict((node, 0) for node in self.nodes)
+            for index in range(count):
+                per_node[self.nodes[index % len(self.nodes)]] += 1
+            for node, pages in per_node.items():
+                self._put(size_kb, node, self._grant(size_kb, node, pages))
+        else:
+            self._put(size_kb, None, self._grant(size_kb, None, count))
+            return
+        self._put(size_kb, None, sum(self.count(size_kb, node) for node in self.nodes))
+
+
+def numa_host(fake_host, kernel='6.1.0-28-amd64', flags='fpu sse4_2 avx2 pse pdpe1gb', **counts):
+    """Two NUMA nodes of 8 GiB (16 GiB host), 2M (default) and 1G pools, no hugetlbfs mounted."""
+    fake_host.topology(sockets=2, cores_per_socket=2, flags=flags)
+    for size in (M2, G):
+        total = 0
+        for node in (0, 1):
+            pages = counts.get('n%d_%s' % (node, 'g' if size == G else 'm'), 0)
+            total += pages
+            fake_host.hugepages(size, node=node, total=pages)
+        fake_host.hugepages(size, total=total)
+    fake_host.mounts()
+    fake_host.cmdline(BOOT)
+    fake_host.file('/proc/sys/kernel/osrelease', kernel)
+    fake_host.file(COMPACT_MEMORY, '')
+    return fake_host
+
+
+def debian_boot(fake_host, commands, grub=GRUB):
+    fake_host.file('/etc/os-release', 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n')
+    fake_host.file('/etc/default/grub', grub)
+    commands.provide('update-grub')
+    commands.on(UPDATE)
+
+
+def grub_cmdline(fake_host):
+    return [line for line in fake_host.read('/etc/default/grub').splitlines() if line.startswith('GRUB_CMDLINE_LINUX=')][0]
+
+
+def node_pages(fake_host, size_kb, node=None):
+    return int(fake_host.read(pool_dir(size_kb, node) + '/nr_hugepages'))
+
+
+@pytest.fixture
+def kernel(fake_host, monkeypatch):
+    numa_host(fake_host)
+    return FakeHugetlb(fake_host, monkeypatch)
+
+
+# -- runtime ---------------------------------------------------------------------------------
+
+def test_per_node_runtime_allocation_then_idempotent(fake_host, kernel, run_module):
+    args = {'pools': [{'size': '2M', 'count': 512, 'node': 1}]}
+    result = run_module(hugepages, args)
+    assert not result.failed, result.get('msg')
+    assert result.changed and not result['reboot_required']
+    assert node_pages(fake_host, M2, 1) == 512 and node_pages(fake_host, M2, 0) == 0 and node_pages(fake_host, M2) == 512
+    assert result['pools'] == [{'size': '2M', 'size_kb': 2048, 'node': 1, 'requested': 512, 'compacted': False,
+                                'before': {'total': 0, 'free': 0, 'surplus': 0, 'persistent': 0},
+                                'after': {'total': 512, 'free': 512, 'surplus': 0, 'persistent': 512}}]
+    assert result['default_size'] == '2M' and 'cmdline' not in result
+    writes = len(kernel.writes)
+    second = run_module(hugepages, args)
+    assert not second.changed and len(kernel.writes) == writes
+    assert second['pools'][0]['before'] == second['pools'][0]['after']
+
+
+def test_global_pool_sizes_accept_every_spelling(fake_host, kernel, run_module):
+    result = run_module(hugepages, {'pools': [{'size': '2048kB', 'count': 64}, {'size': '1Gi', 'count': 2}]})
+    assert result.changed and node_pages(fake_host, M2) == 64 and node_pages(fake_host, G) == 2
+    for spelling in ('2M', '2MiB', '2048'):
+        assert not run_module(hugepages, {'pools': [{'size': spelling, 'count': 64}]}).changed
+
+
+def test_check_mode_reports_and_changes_nothing(fake_host, kernel, run_module):
+    before = fake_host.snapshot()
+    result = run_module(hugepages, {'pools': [{'size': '1G', 'count': 4, 'node': 0}]}, check_mode=True, diff=True)
+    assert result.changed and fake_host.snapshot() == before and kernel.writes == []
+    assert result['pools'][0]['after'] == {'total': 4, 'free': 4, 'surplus': 0, 'persistent': 4}
+    assert result['diff'] == [{'before_header': 'hugepage pools', 'after_header': 'hugepage pools',
+                               'before': '1G node0: 0\n', 'after': '1G node0: 4\n'}]
+
+
+def test_diff_lists_every_pool_changed(fake_host, kernel, run_module):
+    result = run_module(hugepages, {'pools': [{'size': '2M', 'count': 8, 'node': 0}, {'size': '2M', 'count': 0, 'node': 1},
+                                              {'size': '1G', 'count': 0}]}, diff=True)
+    assert result.changed
+    # node 1 is already at 0 and the 1G pool too: only node 0 changes.
+    assert result['diff'] == [{'before_header': 'hugepage pools', 'after_header': 'hugepage pools',
+                               'before': '2M node0: 0\n', 'after': '2M node0: 8\n'}]
+    assert 'diff' not in run_module(hugepages, {'pools': [{'size': '2M', 'count': 8, 'node': 0}]}, diff=True)
+
+
+def test_shrinking_pools_go_first(fake_host, monkeypatch, run_module):
+    numa_host(fake_host, n0_g=4)
+    kernel = FakeHugetlb(fake_host, monkeypatch)
+    result = run_module(hugepages, {'pools': [{'size': '2M', 'count': 100, 'node': 0}, {'size': '1G', 'count': 1, 'node': 0}]})
+    assert result.changed
+    pools = [path for path, _value in kernel.writes if path.endswith('nr_hugepages')]
+    assert pools == [pool_dir(G, 0) + '/nr_hugepages', pool_dir(M2, 0) + '/nr_hugepages']
+    assert node_pages(fake_host, G, 0) == 1 and node_pages(fake_host, M2, 0) == 100
+
+
+def test_state_absent_releases_listed_pools(fake_host, monkeypatch, run_module):
+    numa_host(fake_host, n0_m=64, n1_m=32, n1_g=2)
+    FakeHugetlb(fake_host, monkeypatch)
+    result = run_module(hugepages, {'state': 'absent', 'pools': [{'size': '2M', 'node': 0}, {'size': '1G', 'node': 1, 'count': 0}]})
+    assert result.changed
+    assert (node_pages(fake_host, M2, 0), node_pages(fake_host, M2, 1), node_pages(fake_host, G, 1)) == (0, 32, 0)
+    assert not run_module(hugepages, {'state': 'absent', 'pools': [{'size': '2M', 'node': 0}]}).changed
+
+
+def test_runtime_false_leaves_pools_alone(fake_host, kernel, run_module):
+    result = run_module(hugepages, {'runtime': False, 'pools': [{'size': '2M', 'count': 8}]})
+    assert not result.changed and kernel.writes == []
+    assert result['pools'][0]['after']['persistent'] == 0
+
+
+def test_surplus_pages_are_not_persistent(fake_host, kernel, run_module):
+    fake_host.hugepages(M2, total=10, surplus=10)
+    result = run_module(hugepages, {'pools': [{'size': '2M', 'count': 0}]})
+    assert not result.changed and result['pools'][0]['before'] == {'total': 10, 'free': 10, 'surplus': 10, 'persistent': 0}
+
+
+def test_host_without_numa_uses_the_global_pool(fake_host, monkeypatch, run_module):
+    fake_host.file('/sys/devices/system/cpu/online', '0-1')
+    fake_host.meminfo(total_kb=4 * G)
+    fake_host.cpuinfo(cpus=2)
+    fake_host.hugepages(M2, total=0)
+    fake_host.mounts()
+    FakeHugetlb(fake_host, monkeypatch, nodes=())
+    result = run_module(hugepages, {'pools': [{'size': '2M', 'count': 64}]})
+    assert result.changed and node_pages(fake_host, M2) == 64
+    failed = run_module(hugepages, {'pools': [{'size': '2M', 'count': 64, 'node': 0}]})
+    assert failed.failed and 'no per-node hugepage pools' in failed['msg']
+
+
+# -- partial allocations -------------------------------------------------------------------------
+
+def test_partial_allocation_restores_and_fails(fake_host, monkeypatch, run_module):
+    numa_host(fake_host, n0_m=16)
+    kernel = FakeHugetlb(fake_host, monkeypatch, limits={(G, 1): 1})
+    args = {'pools': [{'size': '2M', 'count': 0, 'node': 0}, {'size': '1G', 'count': 4, 'node': 1}]}
+    result = run_module(hugepages, args)
+    assert result.failed
+    assert result['msg'].startswith('pools[1]: 1G pool on node 1: requested 4 pages, obtained 1 (after compacting memory')
+    assert 'the previous pools were restored' in result['msg']
+    assert (result['requested'], result['obtained']) == (4, 1)
+    assert kernel.compactions == 1
+    # Both pools are back where they were: the shrunk 2M pool of node 0 too.
+    assert (node_pages(fake_host, M2, 0), node_pages(fake_host, G, 1), node_pages(fake_host, M2)) == (16, 0, 16)
+
+
+def test_compaction_can_rescue_an_allocation(fake_host, monkeypatch, run_module):
+    numa_host(fake_host)
+    kernel = FakeHugetlb(fake_host, monkeypatch, limits={(G, 0): 1}, after_compaction={(G, 0): 8})
+    result = run_module(hugepages, {'pools': [{'size': '1G', 'count': 4, 'node': 0}]})
+    assert result.changed and not result.failed and result['pools'][0]['compacted'] is True
+    assert node_pages(fake_host, G, 0) == 4 and kernel.compactions == 1
+
+
+def test_compact_false_fails_without_retry(fake_host, monkeypatch, run_module):
+    numa_host(fake_host)
+    kernel = FakeHugetlb(fake_host, monkeypatch, limits={(M2, None): 10}, nodes=())
+    result = run_module(hugepages, {'compact': False, 'pools': [{'size': '2M', 'count': 64}]})
+    assert result.failed and 'requested 64 pages, obtained 10 (no retry' in result['msg']
+    assert kernel.compactions == 0 and node_pages(fake_host, M2) == 0
+
+
+def test_kernel_error_on_write_restores_and_fails(fake_host, monkeypatch, run_module):
+    numa_host(fake_host, n1_m=8)
+    FakeHugetlb(fake_host, monkeypatch, fail_on=[pool_dir(G, 0) + '/nr_hugepages'])
+    result = run_module(hugepages, {'pools': [{'size': '2M', 'count': 0, 'node': 1}, {'size': '1G', 'count': 1, 'node': 0}]})
+    assert result.failed and 'setting the 1G pool on node 0 to 1 pages failed' in result['msg']
+    assert 'Invalid argument' in result['msg']
+    assert node_pages(fake_host, M2, 1) == 8
+
+
+# -- mounts --------------------------------------------------------------------------------------
+
+def _mount_effect(fake_host):
+    def effect(argv):
+        lines = fake_host.read('/proc/mounts').splitlines()
+        if argv[0].endswith('/mount'):
+            lines.append('nodev %s hugetlbfs rw,relatime,%s 0 0' % (argv[-1], argv[4]))
+        else:
+            lines = [line for line in lines if line.split()[1] != argv[-1]]
+        fake_host.file('/proc/mounts', '\n'.join(lines))
+    return effect
+
+
+def test_mounts_mount_then_idempotent_then_unmount(fake_host, kernel, commands, run_module):
+    commands.provide('mount', 'umount')
+    commands.on(['/usr/bin/mount', '**'], effect=_mount_effect(fake_host))
+    commands.on(['/usr/bin/umount', '*'], effect=_mount_effect(fake_host))
+    args = {'mounts': [{'path': '/dev/hugepages-1G', 'size': '1G'}, {'path': '/dev/hugepages'}]}
+    result = run_module(hugepages, args, diff=True)
+    assert result.changed
+    assert commands.calls == [['/usr/bin/mount', '-t', 'hugetlbfs', '-o', 'pagesize=1G', 'nodev', '/dev/hugepages-1G'],
+                              ['/usr/bin/mount', '-t', 'hugetlbfs', '-o', 'pagesize=2M', 'nodev', '/dev/hugepages']]
+    assert fake_host.exists('/dev/hugepages-1G')
+    assert result['mounts'] == [{'path': '/dev/hugepages-1G', 'size': '1G', 'action': 'mounted'},
+                                {'path': '/dev/hugepages', 'size': '2M', 'action': 'mounted'}]
+    assert result['diff'][-1]['after'] == '/dev/hugepages-1G hugetlbfs pagesize=1G\n/dev/hugepages hugetlbfs pagesize=2M\n'
+    second = run_module(hugepages, args)
+    assert not second.changed and len(commands.calls) == 2
+    assert [m['action'] for m in second['mounts']] == ['none', 'none']
+    gone = run_module(hugepages, {'state': 'absent', 'mounts': [{'path': '/dev/hugepages-1G'}]})
+    assert gone.changed and commands.calls[-1] == ['/usr/bin/umount', '/dev/hugepages-1G']
+    assert gone['mounts'] == [{'path': '/dev/hugepages-1G', 'size': '1G', 'action': 'unmounted'}]
+
+
+def test_mount_check_mode_runs_nothing(fake_host, kernel, commands, run_module):
+    commands.provide('mount')
+    before = fake_host.snapshot()
+    result = run_module(hugepages, {'mounts': [{'path': '/dev/hugepages-1G', 'size': '1G'}]}, check_mode=True)
+    assert result.changed and commands.calls == [] and fake_host.snapshot() == before
+
+
+def test_mount_failure_restores_pools(fake_host, kernel, commands, run_module):
+    commands.provide('mount', 'umount')
+    commands.on(['/usr/bin/mount', '**'], rc=32, err='mount: permission denied')
+    result = run_module(hugepages, {'pools': [{'size': '2M', 'count': 32, 'node': 0}],
+                                    'mounts': [{'path': '/dev/hugepages-2M', 'size': '2M'}]})
+    assert result.failed and 'permission denied' in result['msg'] and 'previous pools were restored' in result['msg']
+    assert node_pages(fake_host, M2, 0) == 0
+
+
+# -- boot ---------------------------------------------------------------------------------------
+
+def test_boot_per_node_pools_and_default_size(fake_host, kernel, commands, run_module):
+    debian_boot(fake_host, commands)
+    args = {'runtime': False, 'boot': True, 'default_size': '1G',
+            'pools': [{'size': '1G', 'count': 2, 'node': 1}, {'size': '1G', 'count': 4, 'node': 0},
+                      {'size': '2M', 'count': 512}]}
+    result = run_module(hugepages, args, diff=True)
+    assert not result.failed, result.get('msg')
+    want = 'default_hugepagesz=1G hugepagesz=2M hugepages=512 hugepagesz=1G hugepages=0:4,1:2'
+    assert result.changed and result['reboot_required'] and result['cmdline'] == want
+    assert grub_cmdline(fake_host) == 'GRUB_CMDLINE_LINUX="console=ttyS0,115200n8 %s"' % want
+    assert commands.calls == [UPDATE] and kernel.writes == []
+    assert result['backup_file'] and result['configured_cmdline'] == 'console=ttyS0,115200n8 %s quiet' % want
+    assert result['diff'][0]['before_header'] == '/etc/default/grub'
+    second = run_module(hugepages, args)
+    assert not second.changed and second['reboot_required'] and commands.calls == [UPDATE]
+    # After the reboot, /proc/cmdline holds them: nothing more to do.
+    fake_host.cmdline(BOOT + ' ' + want)
+    assert run_module(hugepages, args)['reboot_required'] is False
+
+
+def test_boot_check_mode_changes_nothing(fake_host, kernel, commands, run_module):
+    debian_boot(fake_host, commands)
+    before = fake_host.snapshot()
+    result = run_module(hugepages, {'boot': True, 'pools': [{'size': '2M', 'count': 64}]}, check_mode=True, diff=True)
+    assert result.changed and result['cmdline'] == 'hugepagesz=2M hugepages=64'
+    assert fake_host.snapshot() == before and commands.calls == []
+    assert [d['before_header'] for d in result['diff']] == ['/etc/default/grub', 'hugepage pools']
+
+
+def test_boot_absent_removes_every_hugepage_parameter(fake_host, kernel, commands, run_module):
+    debian_boot(fake_host, commands, grub=GRUB.replace('115200n8"', '115200n8 hugepagesz=1G hugepages=8 default_hugepagesz=1G"'))
+    result = run_module(hugepages, {'state': 'absent', 'boot': True, 'runtime': False})
+    assert result.changed and result['cmdline'] == ''
+    assert grub_cmdline(fake_host) == 'GRUB_CMDLINE_LINUX="console=ttyS0,115200n8"'
+
+
+def test_boot_and_runtime_failure_puts_the_command_line_back(fake_host, monkeypatch, commands, run_module):
+    numa_host(fake_host)
+    FakeHugetlb(fake_host, monkeypatch, limits={(G, 0): 0})
+    old = GRUB.replace('115200n8"', '115200n8 hugepagesz=1G hugepages=0:1"')
+    debian_boot(fake_host, commands, grub=old)
+    result = run_module(hugepages, {'boot': True, 'pools': [{'size': '1G', 'count': 2, 'node': 0}]})
+    assert result.failed and 'requested 2 pages, obtained 0' in result['msg']
+    assert 'reserve them at boot with boot=true and runtime=false' in result['msg']
+    assert 'kernel command line was put back to: hugepagesz=1G hugepages=0:1' in result['msg']
+    assert grub_cmdline(fake_host) == 'GRUB_CMDLINE_LINUX="console=ttyS0,115200n8 hugepagesz=1G hugepages=0:1"'
+    assert commands.calls == [UPDATE, UPDATE]
+
+
+def test_boot_update_grub_failure_changes_nothing_else(fake_host, kernel, commands, run_module):
+    debian_boot(fake_host, commands)
+    commands.on(UPDATE, rc=1, err='grub-mkconfig: error')
+    result = run_module(hugepages, {'boot': True, 'pools': [{'size': '2M', 'count': 64, 'node': 0}]})
+    assert result.failed and 'grub-mkconfig: error' in result['msg']
+    assert kernel.writes == [] and fake_host.read('/etc/default/grub') == GRUB
+
+
+def test_per_node_boot_refused_on_old_kernels(fake_host, monkeypatch, commands, run_module):
+    numa_host(fake_host, kernel='5.15.0-91-generic')
+    debian_boot(fake_host, commands)
+    before = fake_host.snapshot()
+    result = run_module(hugepages, {'boot': True, 'pools': [{'size': '1G', 'count': 2, 'node': 1}]})
+    assert result.failed and 'Linux 5.16 and later' in result['msg'] and '5.15.0-91-generic' in result['msg']
+    assert fake_host.snapshot() == before and commands.calls == []
+    # A global pool at boot is fine there.
+    assert run_module(hugepages, {'boot': True, 'runtime': False, 'pools': [{'size': '1G', 'count': 2}]}).changed
+
+
+# -- bad input ------------------------------------------------------------------------------------
+
+BAD = [
+    ({'pools': [{'size': 'banana', 'count': 1}]}, "pools[0].size: 'banana' is not a page size"),
+    ({'pools': [{'size': '4M', 'count': 1}]}, 'pools[0].size: 4M is not a hugepage size of this kernel; supported sizes: 2M, 1G'),
+    ({'pools': [{'size': '2M', 'count': -1}]}, 'pools[0].count must be 0 or more, got -1'),
+    ({'pools': [{'size': '2M'}]}, 'pools[0].count is required with state=present'),
+    ({'pools': [{'size': '2M', 'count': 1, 'node': 5}]}, 'pools[0].node: NUMA node 5 does not exist; nodes with hugepage pools: 0, 1'),
+    ({'pools': [{'size': '2M', 'count': 1, 'node': 0}, {'size': '2048kB', 'count': 2, 'node': 0}]},
+     'pools[1]: the 2M pool on node 0 is already given in pools[0]'),
+    ({'pools': [{'size': '2M', 'count': 1, 'node': 0}, {'size': '2M', 'count': 2}]},
+     'pools[1]: give either the global 2M pool (no node) or per-node 2M pools, not both'),
+    ({'pools': [{'size': '1G', 'count': 8, 'node': 0}]}, 'hugepages on NUMA node 0 would take 8200 MiB, more than the node can spare'),
+    ({'pools': [{'size': '2M', 'count': 8000}]}, 'hugepages would take 16000 MiB, more than this host can spare'),
+    ({'pools': [{'size': '2M', 'count': 64}], 'min_free_memory': 'plenty'}, "min_free_memory: 'plenty' is not a page size"),
+    ({'pools': [{'size': '1G', 'count': 4}], 'min_free_memory': '90%'}, 'min_free_memory keeps 14745 MiB free'),
+    ({'default_size': '1G'}, 'default_size: the default hugepage size can only change at boot'),
+    ({'default_size': '16G', 'boot': True}, 'default_size: 16G is not a hugepage size of this kernel'),
+    ({'state': 'absent', 'default_size': '2M'}, 'default_size cannot be used with state=absent'),
+    ({'state': 'absent', 'pools': [{'size': '2M', 'count': 3}]}, 'pools[0].count must be omitted or 0 with state=absent, got 3'),
+    ({'mounts': [{'path': 'dev/huge'}]}, "mounts[0].path must be an absolute path"),
+    ({'mounts': [{'path': '/mnt/h', 'size': '3G'}]}, 'mounts[0].size: 3G is not a hugepage size of this kernel'),
+    ({'mounts': [{'path': '/dev/hugepages', 'size': '1G'}]},
+     'mounts[0]: /dev/hugepages is mounted with page size 2M, not 1G; hugetlbfs cannot change its page size'),
+    ({'mounts': [{'path': '/run'}]}, 'mounts[0].path: /run is already a tmpfs mount, not hugetlbfs'),
+    ({'mounts': [{'path': '/mnt/h'}, {'path': '/mnt/h/'}]}, 'mounts[1].path: /mnt/h is given twice'),
+    ({'pools': [{'count': 1}]}, 'missing required arguments: size'),
+    ({'pools': [{'size': '2M', 'count': 1}], 'state': 'gone'}, 'value of state must be one of: present, absent'),
+    ({'pools': [{'size': '2M', 'count': 'many'}]}, "cannot be converted to an int"),
+]
+
+
+@pytest.mark.parametrize('args, message', BAD, ids=[m[:40] for _a, m in BAD])
+def test_bad_input_is_refused_and_nothing_changes(fake_host, kernel, commands, run_module, args, message):
+    debian_boot(fake_host, commands)
+    commands.provide('mount', 'umount')
+    fake_host.mounts('hugetlbfs /dev/hugepages hugetlbfs rw,relatime,pagesize=2M 0 0', 'tmpfs /run tmpfs rw 0 0')
+    fake_host.hugepages(M2, node=0, total=4)
+    before = fake_host.snapshot()
+    result = run_module(hugepages, args)
+    assert result.failed, result
+    assert message in result['msg']
+    assert fake_host.snapshot() == before
+    assert kernel.writes == [] and commands.calls == []
+
+
+def test_1g_refused_without_pdpe1gb(fake_host, monkeypatch, commands, run_module):
+    numa_host(fake_host, flags='fpu sse4_2 pse')
+    kernel = FakeHugetlb(fake_host, monkeypatch)
+    before = fake_host.snapshot()
+    result = run_module(hugepages, {'pools': [{'size': '2M', 'count': 1}, {'size': '1G', 'count': 1, 'node': 0}]})
+    assert result.failed and result['msg'].startswith('pools[1].size: this CPU cannot map 1G pages (no pdpe1gb')
+    assert fake_host.snapshot() == before and kernel.writes == []
+    # Releasing 1G pages is always allowed.
+    assert not run_module(hugepages, {'pools': [{'size': '1G', 'count': 0}]}).failed
+
+
+def test_kernel_without_hugetlb_is_refused(fake_host, run_module):
+    fake_host.topology()
+    result = run_module(hugepages, {'pools': [{'size': '2M', 'count': 1}]})
+    assert result.failed and 'no hugepage pools' in result['msg']
+
+
+def test_memory_check_allows_shrinking_and_honours_min_free_memory(fake_host, monkeypatch, run_module):
+    # 8 GiB of 1G pages on node 0 (8 GiB): over the default margin (1 GiB), but shrinking is fine.
+    numa_host(fake_host, n0_g=8)
+    FakeHugetlb(fake_host, monkeypatch)
+    assert run_module(hugepages, {'pools': [{'size': '1G', 'count': 6, 'node': 0}]}).changed
+    assert run_module(hugepages, {'pools': [{'size': '1G', 'count': 7, 'node': 0}]}).changed
+    refused = run_module(hugepages, {'pools': [{'size': '1G', 'count': 8, 'node': 0}], 'min_free_memory': '512M'})
+    assert refused.failed and 'at most 7680 MiB of hugepages' in refused['msg']
+    assert run_module(hugepages, {'pools': [{'size': '1G', 'count': 8, 'node': 0}], 'min_free_memory': '0'}).changed
+    assert run_module(hugepages, {'pools': [{'size': '1G', 'count': 8, 'node': 0}], 'min_free_memory': '0%'}).changed is False
