@@ -1,0 +1,665 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, nfv.dpdk maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""SR-IOV operations on a physical function: VF count, VF attributes, boot-time persistence.
+
+The PCI model (addresses, ``sriov_totalvfs``, ``virtfnN``...) is ``pci.py``;
+this file only changes things:
+
+- ``set_num_vfs``: the kernel refuses a non-zero count while VFs exist
+  (``EBUSY``), so N -> M writes 0 then M.
+- VF attributes live in the PF driver and are changed through the PF's
+  interface: ``ip link set dev PF vf N mac ...``; current values come from
+  ``ip -j link show dev PF`` (``vfinfo_list``).
+- Persistence: VFs vanish at reboot. A oneshot systemd unit per PF
+  (``nfv-dpdk-sriov-<address>.service``) recreates the count and the attributes
+  early at boot, before ``network-pre.target`` and ``kubelet.service``, with a
+  small helper script; ``driver_bind`` units order themselves after it.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import json
+import re
+
+from ansible_collections.nfv.dpdk.plugins.module_utils.hostfs import HostFS
+from ansible_collections.nfv.dpdk.plugins.module_utils.managed_file import ManagedFile
+from ansible_collections.nfv.dpdk.plugins.module_utils.pci import PciAddress, PciDevice, route_interfaces
+
+LINK_STATES = ('auto', 'enable', 'disable')
+VF_ATTRIBUTES = ('mac', 'vlan', 'qos', 'spoofchk', 'trust', 'link_state', 'min_tx_rate', 'max_tx_rate')
+
+UNIT_DIR = '/etc/systemd/system'
+WANTS_DIR = '/etc/systemd/system/multi-user.target.wants'
+HELPER_DIR = '/usr/local/libexec/nfv-dpdk'
+SRIOV_HELPER = HELPER_DIR + '/sriov-vfs'
+SRIOV_UNIT_PREFIX = 'nfv-dpdk-sriov-'
+
+_MAC = re.compile(r'^[0-9a-f]{2}(:[0-9a-f]{2}){5}$')
+
+SRIOV_HELPER_CONTENT = r'''#!/bin/sh
+# Installed by the Ansible module nfv.dpdk.sriov_vfs; run at boot by
+# nfv-dpdk-sriov-*.service units (see systemctl cat nfv-dpdk-sriov-*):
+#   sriov-vfs numvfs PF_ADDRESS COUNT [AUTOPROBE]   set sriov_numvfs (through 0)
+#   sriov-vfs vf PF_ADDRESS INDEX ARGS...           ip link set dev <PF netdev> vf INDEX ARGS...
+set -eu
+PATH=/usr/sbin:/usr/bin:/sbin:/bin
+dev=/sys/bus/pci/devices/$2
+
+wait_for() {
+    tries=0
+    while [ ! -e "$1" ]; do
+        tries=$((tries + 1))
+        if [ "$tries" -gt 600 ]; then
+            echo "sriov-vfs: gave up waiting for $1" >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
+}
+
+case "$1" in
+numvfs)
+    # sriov_numvfs needs the PF's driver: wait for it to bind.
+    wait_for "$dev/driver"
+    if [ $# -ge 4 ]; then
+        echo "$4" > "$dev/sriov_drivers_autoprobe"
+    fi
+    current=$(cat "$dev/sriov_numvfs")
+    if [ "$current" != "$3" ]; then
+        if [ "$current" != 0 ]; then
+            echo 0 > "$dev/sriov_numvfs"
+        fi
+        echo "$3" > "$dev/sriov_numvfs"
+    fi
+    ;;
+vf)
+    index=$3
+    shift 3
+    wait_for "$dev/net"
+    ifname=$(ls "$dev/net" | head -n 1)
+    exec ip link set dev "$ifname" vf "$index" "$@"
+    ;;
+*)
+    echo "usage: sriov-vfs numvfs PF COUNT [AUTOPROBE] | sriov-vfs vf PF INDEX ARGS..." >&2
+    exit 2
+    ;;
+esac
+'''
+
+
+class SriovError(Exception):
+    """An operation the kernel or a command refused; the message is for the user."""
+
+
+def normalize_mac(text):
+    """``AA-BB-cc:dd:ee:ff`` -> ``aa:bb:cc:dd:ee:ff``; None when it is not a MAC address."""
+    if not isinstance(text, str):
+        return None
+    value = text.strip().lower().replace('-', ':')
+    return value if _MAC.match(value) else None
+
+
+def is_multicast_mac(mac):
+    return bool(int(mac.split(':')[0], 16) & 1)
+
+
+def key_of(address):
+    """``0000:41:00.0`` -> ``0000-41-00.0`` (for unit and file names)."""
+    return str(address).replace(':', '-')
+
+
+def sriov_unit_name(address):
+    return '%s%s.service' % (SRIOV_UNIT_PREFIX, key_of(address))
+
+
+def resolve_device(text, fs):
+    """A ``PciDevice`` for a PCI address or an interface name, or raise ValueError with the reason."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError('is empty: give a PCI address (0000:41:00.0) or an interface name')
+    text = text.strip()
+    if PciAddress.is_valid(text):
+        device = PciDevice(text, fs)
+        if not device.exists:
+            raise ValueError("'%s': no such PCI device on this host" % text)
+        return device
+    if ':' in text or '/' in text:
+        # Looks like an address, but is not one (PciAddressError explains why).
+        try:
+            PciAddress.parse(text)
+        except ValueError as exc:
+            raise ValueError(str(exc))
+    device = PciDevice.from_netdev(text, fs)
+    if device is None:
+        if fs.exists('/sys/class/net/%s' % text):
+            raise ValueError("'%s' is an interface without a PCI device (virtual)" % text)
+        raise ValueError("'%s' is neither a PCI address (DDDD:BB:DD.F) nor a network interface of this host" % text)
+    return device
+
+
+# -- VF attributes ---------------------------------------------------------------------
+def parse_vfinfo(link_json):
+    """``ip -j link show dev PF`` output -> {index: {attribute: value}} (VF_ATTRIBUTES keys)."""
+    try:
+        links = json.loads(link_json) if isinstance(link_json, str) else link_json
+    except ValueError:
+        raise SriovError('cannot parse the output of ip -j link show: %r' % (link_json[:200],))
+    if isinstance(links, dict):
+        links = [links]
+    result = {}
+    for link in links or []:
+        for entry in link.get('vfinfo_list') or []:
+            if 'vf' not in entry:
+                continue
+            vlan = qos = 0
+            if entry.get('vlan_list'):
+                vlan = entry['vlan_list'][0].get('vlan', 0) or 0
+                qos = entry['vlan_list'][0].get('qos', 0) or 0
+            else:
+                vlan = entry.get('vlan', 0) or 0
+                qos = entry.get('qos', 0) or 0
+            rate = entry.get('rate') or {}
+            result[int(entry['vf'])] = {
+                'mac': normalize_mac(entry.get('address') or '') or entry.get('address'),
+                'vlan': int(vlan),
+                'qos': int(qos),
+                'spoofchk': entry.get('spoofchk'),
+                'trust': entry.get('trust'),
+                'link_state': entry.get('link_state'),
+                'max_tx_rate': int(rate.get('max_tx', entry.get('tx_rate', 0)) or 0),
+                'min_tx_rate': int(rate.get('min_tx', 0) or 0),
+            }
+    return result
+
+
+def _onoff(value):
+    return 'on' if value else 'off'
+
+
+def vf_attribute_args(wanted, current=None):
+    """ip-link ``vf N`` argument groups that make ``current`` what ``wanted`` asks.
+
+    ``wanted`` holds the user's attributes (None = leave as is). With
+    ``current=None`` every wanted attribute is returned (boot-time replay).
+    Each group is one ``ip link set`` call so that an unsupported attribute
+    (igb has no ``trust``) fails with its own message.
+    """
+    current = current or {}
+    full = not current
+    groups = []
+
+    def differs(name, value):
+        return full or current.get(name) != value
+
+    mac = wanted.get('mac')
+    if mac is not None and differs('mac', normalize_mac(mac)):
+        groups.append(['mac', normalize_mac(mac)])
+    vlan, qos = wanted.get('vlan'), wanted.get('qos')
+    if vlan is not None:
+        qos = qos or 0
+        if differs('vlan', vlan) or differs('qos', qos):
+            groups.append(['vlan', str(vlan), 'qos', str(qos)])
+    max_rate, min_rate = wanted.get('max_tx_rate'), wanted.get('min_tx_rate')
+    if max_rate is not None or min_rate is not None:
+        rate = []
+        if max_rate is not None and differs('max_tx_rate', max_rate):
+            rate += ['max_tx_rate', str(max_rate)]
+        if min_rate is not None and differs('min_tx_rate', min_rate):
+            rate += ['min_tx_rate', str(min_rate)]
+        if rate:
+            # The kernel checks min <= max on the pair: send both when one changes.
+            if max_rate is not None and 'max_tx_rate' not in rate:
+                rate += ['max_tx_rate', str(max_rate)]
+            if min_rate is not None and 'min_tx_rate' not in rate:
+                rate += ['min_tx_rate', str(min_rate)]
+            groups.append(rate)
+    for name, keyword in (('spoofchk', 'spoofchk'), ('trust', 'trust')):
+        value = wanted.get(name)
+        if value is not None and differs(name, value):
+            groups.append([keyword, _onoff(value)])
+    state = wanted.get('link_state')
+    if state is not None and differs('link_state', state):
+        groups.append(['state', state])
+    return groups
+
+
+def validate_vf(vf, num_vfs, where):
+    """Problems (strings) with one ``vfs`` entry; ``where`` names it (``pfs[0].vfs[1]``)."""
+    problems = []
+    index = vf.get('index')
+    if index is None or index < 0 or index >= max(num_vfs, 0):
+        allowed = ('0-%d' % (num_vfs - 1)) if num_vfs > 0 else 'none: num_vfs is 0'
+        problems.append('%s.index: %s is not a VF of this PF (allowed %s)' % (where, index, allowed))
+    mac = vf.get('mac')
+    if mac is not None:
+        normal = normalize_mac(mac)
+        if normal is None:
+            problems.append("%s.mac: '%s' is not a MAC address (use aa:bb:cc:dd:ee:ff)" % (where, mac))
+        elif is_multicast_mac(normal):
+            problems.append("%s.mac: '%s' is a multicast address; a VF needs a unicast MAC "
+                            "(first octet even, e.g. 02:...)" % (where, mac))
+    vlan = vf.get('vlan')
+    if vlan is not None and not 0 <= vlan <= 4095:
+        problems.append('%s.vlan: %s is out of range (allowed 0-4095, 0 = no VLAN)' % (where, vlan))
+    qos = vf.get('qos')
+    if qos is not None:
+        if not 0 <= qos <= 7:
+            problems.append('%s.qos: %s is out of range (allowed 0-7)' % (where, qos))
+        if vlan is None:
+            problems.append('%s.qos: needs vlan (the 802.1p priority is set with the VLAN)' % where)
+    for name in ('min_tx_rate', 'max_tx_rate'):
+        value = vf.get(name)
+        if value is not None and value < 0:
+            problems.append('%s.%s: %s is negative (Mbit/s, 0 = no limit)' % (where, name, value))
+    low, high = vf.get('min_tx_rate'), vf.get('max_tx_rate')
+    if low and high and low > high:
+        problems.append('%s.min_tx_rate: %s is above max_tx_rate %s' % (where, low, high))
+    return problems
+
+
+# -- VF count ---------------------------------------------------------------------------
+def set_num_vfs(fs, device, wanted):
+    """Make ``sriov_numvfs`` of ``device`` ``wanted``; returns the values written, in order.
+
+    The kernel refuses a non-zero count while VFs exist (``EBUSY``), so a
+    change between two non-zero counts goes through 0. Raises SriovError with
+    the kernel's reason.
+    """
+    path = '%s/sriov_numvfs' % device.path
+    current = device.sriov_numvfs or 0
+    written = []
+    if current == wanted:
+        return written
+    sequence = [wanted] if current == 0 or wanted == 0 else [0, wanted]
+    for value in sequence:
+        try:
+            fs.write(path, '%d' % value)
+        except (IOError, OSError) as exc:
+            if exc.errno == errno.EBUSY and value != 0 and 0 not in written:
+                # VFs appeared between our read and our write: pass through 0 once.
+                written.append(0)
+                fs.write(path, '0')
+                try:
+                    fs.write(path, '%d' % value)
+                except (IOError, OSError) as again:
+                    raise SriovError(_write_error(path, value, again))
+            else:
+                raise SriovError(_write_error(path, value, exc))
+        written.append(value)
+    return written
+
+
+def _write_error(path, value, exc):
+    reasons = {
+        errno.EBUSY: 'VFs are enabled; the count must go to 0 first',
+        errno.ERANGE: 'above sriov_totalvfs',
+        errno.ENOENT: 'no driver bound to the PF, or its driver cannot configure SR-IOV',
+        errno.ENOMEM: 'out of MMIO/bus space for that many VFs (check BIOS SR-IOV and pci=realloc)',
+        errno.EINVAL: 'invalid value',
+    }
+    reason = reasons.get(exc.errno, exc.strerror or str(exc))
+    return 'writing %s to %s failed: %s (%s)' % (value, path, reason, exc.strerror or exc)
+
+
+# -- persistence ------------------------------------------------------------------------
+def sriov_unit_content(address, num_vfs, vfs, drivers_autoprobe=None, helper=SRIOV_HELPER):
+    """The oneshot unit that recreates ``num_vfs`` VFs and their attributes at boot."""
+    numvfs = [helper, 'numvfs', address, str(num_vfs)]
+    if drivers_autoprobe is not None:
+        numvfs.append('1' if drivers_autoprobe else '0')
+    lines = [
+        '# Managed by Ansible (nfv.dpdk.sriov_vfs). Recreates the SR-IOV VFs of PCI %s at boot.' % address,
+        '[Unit]',
+        'Description=nfv.dpdk SR-IOV: %d VFs on PCI %s' % (num_vfs, address),
+        # Early boot: before interfaces are configured and before kubelet and the
+        # SR-IOV device plugin enumerate VFs. No default dependencies, so it can
+        # run before network-pre.target; the helper waits for the PF driver.
+        'DefaultDependencies=no',
+        'After=local-fs.target systemd-modules-load.service systemd-udev-trigger.service',
+        'Before=network-pre.target kubelet.service shutdown.target',
+        'Wants=network-pre.target',
+        'Conflicts=shutdown.target',
+        'ConditionPathExists=/sys/bus/pci/devices/%s/sriov_numvfs' % address,
+        '',
+        '[Service]',
+        'Type=oneshot',
+        'RemainAfterExit=yes',
+        'ExecStart=%s' % ' '.join(numvfs),
+    ]
+    for vf in sorted(vfs, key=lambda item: item['index']):
+        for group in vf_attribute_args(vf):
+            lines.append('ExecStart=%s' % ' '.join([helper, 'vf', address, str(vf['index'])] + group))
+    lines += ['', '[Install]', 'WantedBy=multi-user.target', '']
+    return '\n'.join(lines)
+
+
+class BootUnits:
+    """Oneshot units named ``<prefix>*.service`` plus the helper script they run.
+
+    ``apply({unit_name: content or None})`` writes (through ``ManagedFile``:
+    diff, check mode, backup) or removes the units, enables or disables them,
+    keeps the helper while any unit of the prefix remains, and reloads systemd.
+    ``restore()`` puts the files back when a later step fails. Raises
+    SriovError; the caller restores and fails.
+    """
+
+    def __init__(self, module, fs, prefix, helper_path, helper_content):
+        self.module = module
+        self.fs = fs
+        self.prefix = prefix
+        self.helper_path = helper_path
+        self.helper_content = helper_content
+        self.files = []
+        self.enabled = []
+        self.disabled = []
+
+    def existing(self):
+        return set(name for name in self.fs.listdir(UNIT_DIR)
+                   if name.startswith(self.prefix) and name.endswith('.service'))
+
+    def is_enabled(self, name):
+        return self.fs.islink('%s/%s' % (WANTS_DIR, name))
+
+    def systemctl(self):
+        return self.module.get_bin_path('systemctl')
+
+    def _systemctl(self, *args):
+        argv = [self.systemctl()] + list(args)
+        rc, out, err = self.module.run_command(argv)
+        if rc != 0:
+            raise SriovError('%s failed: %s' % (' '.join(argv), (err or out).strip()))
+
+    def apply(self, desired):
+        result = {'changed': False, 'units': [], 'diff': []}
+        remaining = set(self.existing())
+        for name, content in desired.items():
+            if content is None:
+                remaining.discard(name)
+            else:
+                remaining.add(name)
+        check = self.module.check_mode
+        for name in sorted(desired):
+            if desired[name] is None and self.is_enabled(name):
+                result['changed'] = True
+                result['units'].append('%s/%s' % (UNIT_DIR, name))
+                if not check:
+                    self._systemctl('disable', name)
+                    self.disabled.append(name)
+        files_changed = False
+        managed = [(name, ManagedFile(self.module, '%s/%s' % (UNIT_DIR, name), desired[name], fs=self.fs))
+                   for name in sorted(desired)]
+        managed.append((None, ManagedFile(self.module, self.helper_path, self.helper_content if remaining else None,
+                                          mode=0o755, fs=self.fs)))
+        for name, handle in managed:
+            try:
+                outcome = handle.apply()
+            except (IOError, OSError) as exc:
+                raise SriovError('writing %s failed: %s' % (handle.path, exc))
+            self.files.append(handle)
+            if outcome['changed']:
+                files_changed = result['changed'] = True
+                if name and handle.path not in result['units']:
+                    result['units'].append(handle.path)
+                if 'diff' in outcome:
+                    result['diff'].append(outcome['diff'])
+        if files_changed and not check and self.systemctl() and self.fs.isdir('/run/systemd/system'):
+            self._systemctl('daemon-reload')
+        for name in sorted(desired):
+            if desired[name] is not None and not self.is_enabled(name):
+                result['changed'] = True
+                path = '%s/%s' % (UNIT_DIR, name)
+                if path not in result['units']:
+                    result['units'].append(path)
+                if not check:
+                    self._systemctl('enable', name)
+                    self.enabled.append(name)
+        return result
+
+    def restore(self):
+        """Undo what apply() did, best effort (called before failing)."""
+        for name in self.enabled:
+            try:
+                self._systemctl('disable', name)
+            except SriovError:
+                pass
+        for handle in reversed(self.files):
+            handle.restore()
+        for name in self.disabled:
+            try:
+                self._systemctl('enable', name)
+            except SriovError:
+                pass
+
+
+class PfPlan:
+    """One validated ``pfs`` entry."""
+
+    def __init__(self, where, entry, device):
+        self.where = where
+        self.entry = entry
+        self.device = device
+        self.num_vfs = entry['num_vfs']
+        self.autoprobe = entry.get('drivers_autoprobe')
+        self.vfs = [dict(vf) for vf in entry.get('vfs') or []]
+
+    @property
+    def has_attributes(self):
+        return any(vf.get(name) is not None for vf in self.vfs for name in VF_ATTRIBUTES)
+
+
+class SriovVfs:
+    """The ``nfv.dpdk.sriov_vfs`` module: validate everything, then VF counts, VF attributes, boot units."""
+
+    def __init__(self, module, fs=None):
+        self.module = module
+        self.fs = fs or HostFS()
+        self.params = module.params
+        self.diffs = []
+        self.ip = None
+
+    def fail(self, msg, **kwargs):
+        self.module.fail_json(msg=msg, **kwargs)
+
+    # -- validation ---------------------------------------------------------------------
+    def validate(self):
+        problems = []
+        plans = []
+        seen = {}
+        if not self.params['pfs']:
+            problems.append('pfs: give at least one PF')
+        for position, entry in enumerate(self.params['pfs'] or []):
+            where = 'pfs[%d]' % position
+            try:
+                device = resolve_device(entry['device'], self.fs)
+            except ValueError as exc:
+                problems.append('%s.device: %s' % (where, exc))
+                continue
+            if device.address in seen:
+                problems.append('%s.device: %s is the same PF as %s; list each PF once' % (where, device.address,
+                                                                                         seen[device.address]))
+                continue
+            seen[device.address] = where
+            problems.extend(self._validate_pf(where, entry, device))
+            plans.append(PfPlan(where, entry, device))
+        if any(plan.has_attributes for plan in plans):
+            self.ip = self.module.get_bin_path('ip')
+            if not self.ip:
+                problems.append('pfs[].vfs: setting VF attributes needs the ip command (iproute2), which is not installed')
+        else:
+            self.ip = self.module.get_bin_path('ip')
+        if self.params['persist'] and any(plan.num_vfs > 0 for plan in plans) and not self.module.get_bin_path('systemctl'):
+            problems.append('persist: systemctl not found; keeping VFs across reboots needs systemd (or set persist: false)')
+        if problems:
+            self.fail('%d problem(s) in the input, nothing was changed: %s' % (len(problems), '; '.join(problems)),
+                      problems=problems)
+        return plans
+
+    def _validate_pf(self, where, entry, device):
+        problems = []
+        if device.is_vf:
+            return ['%s.device: %s is a virtual function (of %s), not a physical function'
+                    % (where, device.address, device.physfn)]
+        total = device.sriov_totalvfs
+        if not total:
+            return ['%s.device: %s is not SR-IOV capable (no sriov_totalvfs: the device has no SR-IOV capability, '
+                    'or SR-IOV is disabled in the firmware)' % (where, device.address)]
+        wanted = entry['num_vfs']
+        if wanted < 0 or wanted > total:
+            problems.append('%s.num_vfs: %d is out of range for %s (allowed 0-%d, its sriov_totalvfs)'
+                            % (where, wanted, device.address, total))
+        current = device.sriov_numvfs or 0
+        if wanted != current and device.driver is None:
+            problems.append('%s.device: %s has no driver bound; the kernel changes the VF count through the PF '
+                            'driver (bind it back with nfv.dpdk.driver_bind driver=kernel)' % (where, device.address))
+        autoprobe = entry.get('drivers_autoprobe')
+        if autoprobe is not None:
+            if not self.fs.exists('%s/sriov_drivers_autoprobe' % device.path):
+                problems.append('%s.drivers_autoprobe: %s has no sriov_drivers_autoprobe (kernel too old); '
+                                'leave it unset' % (where, device.address))
+            elif autoprobe is False and device.is_bifurcated:
+                problems.append('%s.drivers_autoprobe: false is refused for %s: it is bifurcated (%s), DPDK uses its '
+                                'VFs through the kernel driver' % (where, device.address, device.driver or 'mlx'))
+        indexes = set()
+        limit = wanted if 0 <= wanted <= total else total
+        for position, vf in enumerate(entry.get('vfs') or []):
+            vf_where = '%s.vfs[%d]' % (where, position)
+            problems.extend(validate_vf(vf, limit, vf_where))
+            if vf['index'] in indexes:
+                problems.append('%s.index: VF %d is listed twice' % (vf_where, vf['index']))
+            indexes.add(vf['index'])
+        plan = PfPlan(where, entry, device)
+        if plan.has_attributes and not device.netdevs:
+            problems.append('%s.vfs: %s has no network interface (driver %s); VF attributes are set through the '
+                            "PF's interface" % (where, device.address, device.driver or 'none'))
+        return problems
+
+    # -- changes --------------------------------------------------------------------------
+    def run(self):
+        plans = self.validate()
+        results = []
+        changed = False
+        for plan in plans:
+            try:
+                result = self.apply(plan)
+            except SriovError as exc:
+                self.fail('%s (%s): %s' % (plan.where, plan.device.address, exc), pfs=results, changed=changed)
+            results.append(result)
+            changed = changed or result['changed']
+        units = BootUnits(self.module, self.fs, SRIOV_UNIT_PREFIX, SRIOV_HELPER, SRIOV_HELPER_CONTENT)
+        desired = {}
+        for plan, result in zip(plans, results):
+            address = plan.device.address
+            content = None
+            if self.params['persist'] and plan.num_vfs > 0:
+                content = sriov_unit_content(address, plan.num_vfs, plan.vfs, plan.autoprobe)
+            desired[sriov_unit_name(address)] = content
+            result['unit'] = '%s/%s' % (UNIT_DIR, sriov_unit_name(address)) if content else None
+        try:
+            outcome = units.apply(desired)
+        except SriovError as exc:
+            units.restore()
+            self.fail('persistence failed, unit files restored (the running VFs stay as configured): %s' % exc,
+                      pfs=results, changed=changed)
+        self.diffs.extend(outcome['diff'])
+        kwargs = {'changed': changed or outcome['changed'], 'pfs': results, 'units': outcome['units']}
+        if self.module._diff:
+            kwargs['diff'] = self.diffs
+        self.module.exit_json(**kwargs)
+
+    def _read_vfinfo(self, ifname):
+        rc, out, err = self.module.run_command([self.ip, '-j', 'link', 'show', 'dev', ifname])
+        if rc != 0:
+            raise SriovError('ip -j link show dev %s failed: %s' % (ifname, (err or out).strip()))
+        return parse_vfinfo(out)
+
+    def apply(self, plan):
+        pf = plan.device
+        check = self.module.check_mode
+        ifname = pf.netdevs[0] if pf.netdevs else None
+        before = pf.sriov_numvfs or 0
+        result = {'device': plan.entry['device'], 'address': pf.address, 'interface': ifname, 'driver': pf.driver,
+                  'numa_node': pf.numa_node, 'total_vfs': pf.sriov_totalvfs, 'num_vfs_before': before,
+                  'num_vfs': plan.num_vfs, 'numvfs_writes': [], 'vf_commands': [], 'changed': False}
+        if plan.autoprobe is not None:
+            path = '%s/sriov_drivers_autoprobe' % pf.path
+            current, wanted = self.fs.read(path), '1' if plan.autoprobe else '0'
+            if current != wanted:
+                result['changed'] = True
+                self.diffs.append({'before_header': path, 'after_header': path,
+                                   'before': '%s\n' % current, 'after': '%s\n' % wanted})
+                if not check:
+                    try:
+                        self.fs.write(path, wanted)
+                    except (IOError, OSError) as exc:
+                        raise SriovError('writing %s to %s failed: %s' % (wanted, path, exc))
+        if before != plan.num_vfs:
+            result['changed'] = True
+            path = '%s/sriov_numvfs' % pf.path
+            self.diffs.append({'before_header': path, 'after_header': path,
+                               'before': '%d\n' % before, 'after': '%d\n' % plan.num_vfs})
+            if before and plan.num_vfs and ifname in route_interfaces(self.fs):
+                self.module.warn('%s (%s) carries a route; some PF drivers (i40e, ice) reset the PF when the VF '
+                                 'count changes and its link drops for a moment' % (pf.address, ifname))
+            if check:
+                result['numvfs_writes'] = [plan.num_vfs] if not before or not plan.num_vfs else [0, plan.num_vfs]
+            else:
+                result['numvfs_writes'] = set_num_vfs(self.fs, pf, plan.num_vfs)
+        if plan.has_attributes:
+            recreated = before != plan.num_vfs
+            current = {} if (check and recreated) else self._read_vfinfo(ifname)
+            lines_before, lines_after = [], []
+            for vf in sorted(plan.vfs, key=lambda item: item['index']):
+                now = current.get(vf['index']) or {}
+                for group in vf_attribute_args(vf, now or None):
+                    argv = [self.ip, 'link', 'set', 'dev', ifname, 'vf', str(vf['index'])] + group
+                    result['vf_commands'].append(argv)
+                    keys = group[0::2]
+                    lines_before.append('vf %d %s' % (vf['index'], ' '.join(
+                        '%s %s' % (key, _show(now.get(_ATTR_OF[key]))) for key in keys)))
+                    lines_after.append('vf %d %s' % (vf['index'], ' '.join(group)))
+                    if not check:
+                        rc, out, err = self.module.run_command(argv)
+                        if rc != 0:
+                            raise SriovError('%s failed: %s' % (' '.join(argv), (err or out).strip()))
+            if result['vf_commands']:
+                result['changed'] = True
+                header = '%s (%s) VF attributes' % (pf.address, ifname)
+                self.diffs.append({'before_header': header, 'after_header': header,
+                                   'before': ''.join(line + '\n' for line in lines_before),
+                                   'after': ''.join(line + '\n' for line in lines_after)})
+        result['vfs'] = self.describe_vfs(pf, ifname)
+        return result
+
+    def describe_vfs(self, pf, ifname):
+        attributes = {}
+        addresses = pf.vfs
+        if addresses and ifname and self.ip:
+            try:
+                attributes = self._read_vfinfo(ifname)
+            except SriovError as exc:
+                self.module.warn(str(exc))
+        described = []
+        for index, address in enumerate(addresses):
+            vf = PciDevice(address, self.fs)
+            entry = {'index': index, 'address': address, 'interfaces': vf.netdevs, 'driver': vf.driver,
+                     'numa_node': vf.numa_node, 'iommu_group': vf.iommu_group}
+            values = attributes.get(index, {})
+            for name in VF_ATTRIBUTES:
+                entry[name] = values.get(name)
+            described.append(entry)
+        return described
+
+
+_ATTR_OF = {'mac': 'mac', 'vlan': 'vlan', 'qos': 'qos', 'max_tx_rate': 'max_tx_rate', 'min_tx_rate': 'min_tx_rate',
+            'spoofchk': 'spoofchk', 'trust': 'trust', 'state': 'link_state'}
+
+
+def _show(value):
+    if value is True:
+        return 'on'
+    if value is False:
+        return 'off'
+    return '-' if value is None else str(value)
