@@ -419,10 +419,11 @@ class Grubby:
         return parse_grubby_info(out)
 
     def default_args(self):
+        """Arguments of the default entry, BLS variables such as ``$tuned_params`` left out."""
         entries = self.info('DEFAULT')
         if not entries:
             raise BootloaderError('grubby --info=DEFAULT shows no default boot entry')
-        return entries[0]['args']
+        return ' '.join(_grubby_words(entries[0]['args']))
 
 
 def _removals(entries, owned_keys):

@@ -264,7 +264,7 @@ def test_rhel_grubby_argv_and_grub_defaults_in_step(fake_host, commands, module)
         '/usr/bin/grubby', '--update-kernel=ALL', '--args=intel_iommu=on iommu=pt', '--remove-args=intel_iommu=on,sm_on']]
     assert grubby.args(0) == 'ro quiet $tuned_params intel_iommu=on iommu=pt'
     assert grubby.args(1) == 'ro quiet intel_iommu=on iommu=pt'
-    assert result['configured_cmdline'] == 'ro quiet $tuned_params intel_iommu=on iommu=pt'
+    assert result['configured_cmdline'] == 'ro quiet intel_iommu=on iommu=pt'
     assert grub_line(fake_host) == 'GRUB_CMDLINE_LINUX="crashkernel=1G-4G:192M resize=1 rhgb quiet intel_iommu=on iommu=pt"'
     assert fake_host.read(result['backup_file']) == RHEL_GRUB
     calls = len(commands.calls)
