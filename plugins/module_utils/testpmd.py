@@ -1,0 +1,761 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, nfv.dpdk maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""testpmd: its log as data, a verdict on a run, and the Pod that runs it.
+
+``parse_testpmd_log`` turns what ``dpdk-testpmd`` prints (DPDK 22.11, run
+non-interactively with ``--stats-period`` and stopped with SIGINT), optionally
+with the JSON lines of the image's launcher and ``podman logs -t`` /
+``kubectl logs --timestamps`` prefixes, into per-port counters, totals, errors
+and NUMA placement. ``testpmd_verdict`` judges such stats against thresholds.
+``pod_manifest`` builds the one Pod that runs testpmd in Kubernetes and
+``podman_manifest`` rewrites it for ``podman kube play`` on the node itself.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import calendar
+import copy
+import json
+import re
+import time
+
+# Lines the image's launcher prints: ``nfv.dpdk.testpmd: {"event": "start", ...}``.
+LAUNCHER_PREFIX = 'nfv.dpdk.testpmd:'
+
+_ANSI = re.compile(r'\x1b\[[0-9;?]*[A-Za-z]')
+# podman logs -t: 2026-11-23T08:40:00.123456789+00:00 ; kubectl --timestamps: ...Z
+_TIMESTAMP = re.compile(r'^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:[.,](\d+))?(Z|[+-]\d\d:?\d\d)? ?')
+_KV = re.compile(r'([A-Za-z][A-Za-z-]*):\s+(-?\d+)')
+_SET_MODE = re.compile(r'^Set (\S+) packet forwarding mode')
+_FWD_LINE = re.compile(r'^(\S+) packet forwarding - ports=(\d+) - cores=(\d+) - streams=(\d+)')
+_CONFIGURING = re.compile(r'^Configuring Port (\d+) \(socket (-?\d+)\)')
+_PORT_MAC = re.compile(r'^Port (\d+): ((?:[0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2})\s*$')
+_LINK = re.compile(r'^Port (\d+):? (Link (up|down)\b.*)$', re.IGNORECASE)
+_LSC = re.compile(r'^Port (\d+): link state change event', re.IGNORECASE)
+_LCORE = re.compile(r'^Logical Core (\d+) \(socket (-?\d+)\) forwards packets on (\d+) streams')
+_STREAM = re.compile(r'RX P=(\d+)/Q=(\d+) \(socket (-?\d+)\) -> TX P=(\d+)/Q=(\d+) \(socket (-?\d+)\)(?: peer=(\S+))?')
+_MBUF_POOL = re.compile(r'create a new mbuf pool <([^>]+)>: n=(\d+), size=(\d+), socket=(-?\d+)')
+_NIC_STATS = re.compile(r'NIC statistics for port (\d+)')
+_FWD_STATS = re.compile(r'Forward statistics for port (\d+)')
+_ACCUMULATED = 'Accumulated forward statistics for all ports'
+_RULE = re.compile(r'^[-+#]{10,}$')
+_PPS = re.compile(r'(Rx|Tx)-pps:\s+(\d+)')
+_FORWARD_START = ('start packet forwarding', 'start automatic packet forwarding')
+_FORWARD_STOP = 'Telling cores to stop'
+
+# Lines that mean the run cannot be trusted, beyond EAL lines that say so themselves.
+_ERROR_TEXTS = ('Cannot init', 'No probed ethernet devices', 'Cannot set up DMA remapping',
+                'Fail to ', 'Failed to ', 'Cause:', 'Error - exiting', 'PANIC', 'Segmentation fault',
+                'Illegal instruction', 'Bus error', 'error while loading shared libraries')
+_EAL_ERROR = re.compile(r'\b(error|cannot|fatal|unable|failed|fail to|invalid|not supported|no such)\b', re.IGNORECASE)
+# EAL lines with error-like words that are harmless: a node without hugepages of one
+# size on a multi-node host, or what EAL prints while unregistering after another error.
+_EAL_BENIGN = (re.compile(r'No (free|available) .*hugepages reported', re.IGNORECASE),
+               re.compile(r'Unregistering with invalid input parameter'))
+
+FORWARD_MODES_RX_ONLY = ('rxonly',)
+FORWARD_MODES_TX_ONLY = ('txonly', 'flowgen')
+
+# Counters of the forward statistics blocks, as testpmd prints them, to our keys.
+_FWD_KEYS = {'RX-packets': 'rx_packets', 'RX-dropped': 'rx_dropped', 'RX-total': 'rx_total',
+             'TX-packets': 'tx_packets', 'TX-dropped': 'tx_dropped', 'TX-total': 'tx_total',
+             'RX-error': 'rx_errors', 'RX-nombufs': 'rx_nombuf', 'Bad-ipcsum': 'bad_ipcsum',
+             'Bad-l4csum': 'bad_l4csum', 'Bad-outer-l4csum': 'bad_outer_l4csum'}
+_NIC_KEYS = {'RX-missed': 'rx_missed', 'RX-errors': 'rx_errors', 'RX-nombuf': 'rx_nombuf',
+             'TX-errors': 'tx_errors'}
+_COUNTERS = ('rx_packets', 'rx_dropped', 'rx_total', 'tx_packets', 'tx_dropped', 'tx_total')
+
+
+class InvalidTestpmdInput(ValueError):
+    """Bad input to one of this file's functions (the message names the field)."""
+
+
+def _timestamp(text):
+    """Seconds since the epoch of a log timestamp prefix match, or None."""
+    match = _TIMESTAMP.match(text)
+    if not match:
+        return None, text
+    try:
+        seconds = calendar.timegm(time.strptime(match.group(1), '%Y-%m-%dT%H:%M:%S'))
+    except ValueError:
+        return None, text
+    if match.group(2):
+        seconds += float('0.' + match.group(2))
+    zone = match.group(3)
+    if zone and zone != 'Z':
+        sign = -1 if zone[0] == '-' else 1
+        digits = zone[1:].replace(':', '')
+        seconds -= sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
+    return seconds, text[match.end():]
+
+
+def _port(ports, number):
+    return ports.setdefault(number, {'port': number, 'socket': None, 'mac': None, 'link': None, 'link_up': None})
+
+
+def _is_error(line):
+    if line.startswith('EAL:'):
+        if any(pattern.search(line) for pattern in _EAL_BENIGN):
+            return False
+        return bool(_EAL_ERROR.search(line)) or any(text in line for text in _ERROR_TEXTS)
+    return any(text in line for text in _ERROR_TEXTS)
+
+
+def _mpps(packets, duration):
+    if not duration or packets is None:
+        return None
+    return round(packets / float(duration) / 1e6, 6)
+
+
+def parse_testpmd_log(text, duration=None):
+    """Structured facts of one testpmd run from its output.
+
+    ``duration`` (seconds of forwarding) overrides what the log tells; without it
+    the span between "start packet forwarding" and "Telling cores to stop" in a
+    timestamped log is used, then the launcher's wall clock around testpmd
+    (which includes EAL start-up, so packet rates are slightly low, never high).
+    """
+    if text is None:
+        text = ''
+    if isinstance(text, (list, tuple)):
+        text = '\n'.join(str(line) for line in text)
+    if not isinstance(text, str):
+        raise InvalidTestpmdInput('testpmd_stats expects the log as a string or a list of lines, got %s' % type(text).__name__)
+    if duration is not None:
+        try:
+            duration = float(duration)
+        except (TypeError, ValueError):
+            raise InvalidTestpmdInput('duration must be a number of seconds, got %r' % (duration,))
+        if duration <= 0:
+            raise InvalidTestpmdInput('duration must be greater than 0, got %r' % (duration,))
+
+    ports = {}
+    forward_mode = None
+    link_lines = []
+    errors = []
+    eal_errors = []
+    lcores = []
+    mbuf_pools = []
+    launcher = {'start': None, 'exit': None}
+    totals = None
+    stats_blocks = 0
+    pps_samples = {}
+    section = None
+    section_port = None
+    forward_started_at = None
+    forward_stopped_at = None
+    clean_exit = False
+    forwarding_summary = None
+
+    for raw in _ANSI.sub('\n', text.replace('\r', '')).split('\n'):
+        stamp, line = _timestamp(raw)
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith(LAUNCHER_PREFIX):
+            try:
+                event = json.loads(line[len(LAUNCHER_PREFIX):])
+            except ValueError:
+                event = None
+            if isinstance(event, dict) and event.get('event') in ('start', 'exit'):
+                launcher[event['event']] = event
+            continue
+        if _is_error(line):
+            errors.append(line)
+            if line.startswith('EAL:'):
+                eal_errors.append(line)
+        lowered = line.lower()
+        if any(marker in lowered for marker in _FORWARD_START):
+            forward_started_at = stamp
+        if line.startswith(_FORWARD_STOP):
+            forward_stopped_at = stamp
+            section = None
+        if line == 'Bye...':
+            clean_exit = True
+
+        match = _SET_MODE.match(line)
+        if match:
+            forward_mode = match.group(1)
+            continue
+        match = _FWD_LINE.match(line)
+        if match:
+            forward_mode = match.group(1)
+            forwarding_summary = {'ports': int(match.group(2)), 'cores': int(match.group(3)), 'streams': int(match.group(4))}
+            continue
+        match = _CONFIGURING.match(line)
+        if match:
+            _port(ports, int(match.group(1)))['socket'] = int(match.group(2))
+            continue
+        match = _PORT_MAC.match(line)
+        if match:
+            _port(ports, int(match.group(1)))['mac'] = match.group(2).upper()
+            continue
+        match = _LINK.match(line)
+        if match:
+            link_lines.append(line)
+            entry = _port(ports, int(match.group(1)))
+            entry['link'] = match.group(2)
+            entry['link_up'] = match.group(3).lower() == 'up'
+            continue
+        if _LSC.match(line):
+            link_lines.append(line)
+            continue
+        match = _LCORE.match(line)
+        if match:
+            lcores.append({'lcore': int(match.group(1)), 'socket': int(match.group(2)), 'streams': []})
+            continue
+        match = _STREAM.search(line)
+        if match and lcores:
+            lcores[-1]['streams'].append({
+                'rx_port': int(match.group(1)), 'rx_queue': int(match.group(2)), 'rx_socket': int(match.group(3)),
+                'tx_port': int(match.group(4)), 'tx_queue': int(match.group(5)), 'tx_socket': int(match.group(6)),
+                'peer': match.group(7)})
+            continue
+        match = _MBUF_POOL.search(line)
+        if match:
+            mbuf_pools.append({'name': match.group(1), 'count': int(match.group(2)), 'size': int(match.group(3)),
+                               'socket': int(match.group(4))})
+            continue
+        if line.startswith('Port statistics ='):
+            stats_blocks += 1
+            continue
+        match = _NIC_STATS.search(line)
+        if match:
+            section, section_port = 'nic', int(match.group(1))
+            continue
+        match = _FWD_STATS.search(line)
+        if match:
+            section, section_port = 'fwd', int(match.group(1))
+            continue
+        if _ACCUMULATED in line:
+            section, section_port = 'total', None
+            totals = {}
+            continue
+        if _RULE.match(line):
+            section = None
+            continue
+        if section == 'nic':
+            entry = _port(ports, section_port)
+            for key, value in _KV.findall(line):
+                if key in _NIC_KEYS:
+                    entry[_NIC_KEYS[key]] = int(value)
+            for direction, value in _PPS.findall(line):
+                pps_samples.setdefault(section_port, {}).setdefault(direction.lower(), []).append(int(value))
+        elif section in ('fwd', 'total'):
+            target = _port(ports, section_port) if section == 'fwd' else totals
+            for key, value in _KV.findall(line):
+                if key in _FWD_KEYS:
+                    target[_FWD_KEYS[key]] = int(value)
+
+    duration_source = None
+    if duration is not None:
+        duration_source = 'argument'
+    elif forward_started_at is not None and forward_stopped_at is not None and forward_stopped_at - forward_started_at >= 0.5:
+        duration, duration_source = round(forward_stopped_at - forward_started_at, 3), 'log_timestamps'
+    elif launcher['exit'] and isinstance(launcher['exit'].get('elapsed_s'), (int, float)) and launcher['exit']['elapsed_s'] > 0:
+        duration, duration_source = float(launcher['exit']['elapsed_s']), 'launcher'
+
+    port_list = []
+    for number in sorted(ports):
+        entry = ports[number]
+        for key in _COUNTERS:
+            entry.setdefault(key, None)
+        entry['rx_mpps'] = _mpps(entry['rx_packets'], duration)
+        entry['tx_mpps'] = _mpps(entry['tx_packets'], duration)
+        samples = pps_samples.get(number, {})
+        for direction in ('rx', 'tx'):
+            # The first sample of a run covers no interval ("since last show"): skip it.
+            values = samples.get(direction, [])[1:]
+            entry[direction + '_pps_avg'] = int(sum(values) / len(values)) if values else None
+        port_list.append(entry)
+
+    if totals is not None:
+        for key in _COUNTERS:
+            totals.setdefault(key, 0)
+        totals['rx_mpps'] = _mpps(totals['rx_packets'], duration)
+        totals['tx_mpps'] = _mpps(totals['tx_packets'], duration)
+        rates = [rate for rate in (totals['rx_mpps'], totals['tx_mpps']) if rate is not None]
+        totals['mpps'] = max(rates) if rates else None
+
+    stats = {
+        'forward_mode': forward_mode,
+        'forwarding': forwarding_summary,
+        'ports': port_list,
+        'totals': totals,
+        'has_totals': totals is not None,
+        'link_lines': link_lines,
+        'errors': errors,
+        'eal_errors': eal_errors,
+        'lcores': lcores,
+        'mbuf_pools': mbuf_pools,
+        'stats_blocks': stats_blocks,
+        'clean_exit': clean_exit,
+        'duration': duration,
+        'duration_source': duration_source,
+        'pod': launcher['start'],
+        'exit': launcher['exit'],
+    }
+    stats['numa'] = numa_check(stats)
+    return stats
+
+
+def _nodes_of_cpus(pod):
+    nodes = {}
+    for cpu, node in ((pod or {}).get('cpu_nodes') or {}).items():
+        try:
+            nodes[int(cpu)] = int(node)
+        except (TypeError, ValueError):
+            continue
+    return nodes
+
+
+def numa_check(stats):
+    """Whether forwarding cores, ports, mbuf pools and the pod's NICs share NUMA nodes.
+
+    Checks (each only with the data at hand; socket/node -1 means "unknown" and is skipped):
+    every stream's lcore socket equals its RX and TX port's socket; every mbuf pool is
+    on a socket of some port; every NIC the pod got has a CPU of the pod on its node.
+    ``aligned`` is None when nothing could be checked.
+    """
+    mismatches = []
+    checks = 0
+    for lcore in stats.get('lcores') or []:
+        for stream in lcore['streams']:
+            sockets = {'lcore %d' % lcore['lcore']: lcore['socket'],
+                       'RX port %d' % stream['rx_port']: stream['rx_socket'],
+                       'TX port %d' % stream['tx_port']: stream['tx_socket']}
+            known = dict((name, socket) for name, socket in sockets.items() if socket is not None and socket >= 0)
+            if len(known) < 2:
+                continue
+            checks += 1
+            if len(set(known.values())) > 1:
+                mismatches.append('stream P%d->P%d: %s' % (stream['rx_port'], stream['tx_port'], ', '.join(
+                    '%s on node %d' % (name, known[name]) for name in sorted(known))))
+    port_sockets = set(port['socket'] for port in stats.get('ports') or [] if port.get('socket') is not None and port['socket'] >= 0)
+    for pool in stats.get('mbuf_pools') or []:
+        if pool['socket'] < 0 or not port_sockets:
+            continue
+        checks += 1
+        if pool['socket'] not in port_sockets:
+            mismatches.append('mbuf pool %s (hugepage memory) on node %d, ports on node(s) %s' % (
+                pool['name'], pool['socket'], ','.join(str(s) for s in sorted(port_sockets))))
+    pod = stats.get('pod') or {}
+    cpu_nodes = _nodes_of_cpus(pod)
+    pod_nodes = set(cpu_nodes.values())
+    nic_nodes = {}
+    for nic in pod.get('nics') or []:
+        try:
+            node = int(nic.get('numa_node'))
+        except (TypeError, ValueError):
+            continue
+        nic_nodes[nic.get('pci')] = node
+        if node < 0 or not pod_nodes:
+            continue
+        checks += 1
+        if node not in pod_nodes:
+            mismatches.append('NIC %s on node %d, pod CPUs %s on node(s) %s' % (
+                nic.get('pci'), node, pod.get('cpus'), ','.join(str(n) for n in sorted(pod_nodes))))
+    return {
+        'aligned': (not mismatches) if checks else None,
+        'checks': checks,
+        'mismatches': mismatches,
+        'cpu_nodes': dict((str(cpu), node) for cpu, node in sorted(cpu_nodes.items())),
+        'nic_nodes': nic_nodes,
+        'lcore_sockets': dict((str(lcore['lcore']), lcore['socket']) for lcore in stats.get('lcores') or []),
+        'port_sockets': dict((str(port['port']), port['socket']) for port in stats.get('ports') or []),
+        'mbuf_pool_sockets': sorted(set(pool['socket'] for pool in stats.get('mbuf_pools') or [])),
+        'hugepages': pod.get('hugepages'),
+    }
+
+
+def _number(name, value, minimum=0.0):
+    if isinstance(value, bool):
+        raise InvalidTestpmdInput('%s must be a number, got %r' % (name, value))
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise InvalidTestpmdInput('%s must be a number, got %r' % (name, value))
+    if value < minimum:
+        raise InvalidTestpmdInput('%s must be at least %s, got %s' % (name, minimum, value))
+    return value
+
+
+def _ratio(dropped, total):
+    return (dropped / float(total)) if total else 0.0
+
+
+def testpmd_verdict(stats, min_mpps=0.0, max_drop_ratio=0.0, require_numa_alignment=False, min_packets=1,
+                    require_rx=None, require_tx=None):
+    """Pass or fail a run: ``{'passed': bool, 'reasons': [...], 'figures': {...}, 'thresholds': {...}}``.
+
+    ``require_rx``/``require_tx`` default from the forward mode: rxonly sends nothing,
+    txonly/flowgen receive nothing; every other mode must do both, on every port.
+    The drop ratio is the worse of RX (dropped or missed / offered) and TX (dropped / attempted).
+    """
+    if not isinstance(stats, dict) or 'has_totals' not in stats:
+        raise InvalidTestpmdInput('testpmd_verdict expects the output of testpmd_stats, got %s' % type(stats).__name__)
+    min_mpps = _number('min_mpps', min_mpps)
+    max_drop_ratio = _number('max_drop_ratio', max_drop_ratio)
+    if max_drop_ratio > 1:
+        raise InvalidTestpmdInput('max_drop_ratio is a fraction between 0 and 1, got %s' % max_drop_ratio)
+    min_packets = int(_number('min_packets', min_packets, 1))
+    mode = stats.get('forward_mode')
+    if require_rx is None:
+        require_rx = mode not in FORWARD_MODES_TX_ONLY
+    if require_tx is None:
+        require_tx = mode not in FORWARD_MODES_RX_ONLY
+
+    reasons = []
+    for line in stats.get('errors') or []:
+        reasons.append('error in the log: %s' % line)
+    exit_info = stats.get('exit') or {}
+    if 'rc' in exit_info and exit_info['rc'] not in (0, 124):
+        reasons.append('testpmd exited with code %s (0, or 124 when stopped by timeout, expected)' % exit_info['rc'])
+    ports = stats.get('ports') or []
+    totals = stats.get('totals') or {}
+    if not stats.get('has_totals'):
+        reasons.append('no "Accumulated forward statistics" in the log: testpmd never forwarded or did not stop cleanly')
+    if stats.get('has_totals') and not ports:
+        reasons.append('no ethernet port took part in forwarding')
+    for port in ports:
+        if port.get('link_up') is False:
+            reasons.append('port %d link is down: %s' % (port['port'], port.get('link')))
+    if stats.get('has_totals'):
+        if require_rx and (totals.get('rx_packets') or 0) < min_packets:
+            reasons.append('received %d packets in total (at least %d required in %s mode)' % (
+                totals.get('rx_packets') or 0, min_packets, mode))
+        if require_tx and (totals.get('tx_packets') or 0) < min_packets:
+            reasons.append('sent %d packets in total (at least %d required in %s mode)' % (
+                totals.get('tx_packets') or 0, min_packets, mode))
+        for port in ports:
+            if port.get('rx_packets') is None:
+                continue
+            if require_rx and port['rx_packets'] < min_packets and (totals.get('rx_packets') or 0) >= min_packets:
+                reasons.append('port %d received %d packets' % (port['port'], port['rx_packets']))
+            if require_tx and (port.get('tx_packets') or 0) < min_packets and (totals.get('tx_packets') or 0) >= min_packets:
+                reasons.append('port %d sent %d packets' % (port['port'], port.get('tx_packets') or 0))
+
+    rx_missed = sum(port.get('rx_missed') or 0 for port in ports)
+    rx_lost = max(totals.get('rx_dropped') or 0, rx_missed)
+    rx_ratio = _ratio(rx_lost, (totals.get('rx_packets') or 0) + rx_lost)
+    tx_ratio = _ratio(totals.get('tx_dropped') or 0, (totals.get('tx_packets') or 0) + (totals.get('tx_dropped') or 0))
+    drop_ratio = round(max(rx_ratio, tx_ratio), 9)
+    if stats.get('has_totals') and drop_ratio > max_drop_ratio:
+        reasons.append('drop ratio %.6f is above max_drop_ratio %s (RX lost %d, TX dropped %d)' % (
+            drop_ratio, max_drop_ratio, rx_lost, totals.get('tx_dropped') or 0))
+
+    mpps = totals.get('mpps')
+    if min_mpps > 0:
+        if mpps is None:
+            reasons.append('min_mpps %s set but the run duration is unknown, so no rate can be computed' % min_mpps)
+        elif mpps < min_mpps:
+            reasons.append('%.3f Mpps is under min_mpps %s' % (mpps, min_mpps))
+
+    numa = stats.get('numa') or numa_check(stats)
+    if require_numa_alignment:
+        if numa.get('aligned') is None:
+            reasons.append('NUMA alignment required but the log holds no NUMA placement to check')
+        elif not numa['aligned']:
+            reasons.extend('NUMA mismatch: %s' % text for text in numa['mismatches'])
+
+    figures = {
+        'forward_mode': mode,
+        'duration': stats.get('duration'),
+        'duration_source': stats.get('duration_source'),
+        'rx_packets': totals.get('rx_packets'),
+        'tx_packets': totals.get('tx_packets'),
+        'rx_dropped': totals.get('rx_dropped'),
+        'tx_dropped': totals.get('tx_dropped'),
+        'rx_missed': rx_missed,
+        'drop_ratio': drop_ratio,
+        'rx_mpps': totals.get('rx_mpps'),
+        'tx_mpps': totals.get('tx_mpps'),
+        'mpps': mpps,
+        'numa_aligned': numa.get('aligned'),
+        'numa_mismatches': numa.get('mismatches', []),
+        'ports': [dict((key, port.get(key)) for key in ('port', 'socket', 'mac', 'link', 'rx_packets', 'tx_packets', 'rx_dropped',
+                                                         'tx_dropped', 'rx_missed', 'rx_mpps', 'tx_mpps', 'rx_pps_avg', 'tx_pps_avg'))
+                  for port in ports],
+    }
+    return {
+        'passed': not reasons,
+        'reasons': reasons,
+        'figures': figures,
+        'thresholds': {'min_mpps': min_mpps, 'max_drop_ratio': max_drop_ratio, 'min_packets': min_packets,
+                       'require_numa_alignment': bool(require_numa_alignment), 'require_rx': bool(require_rx),
+                       'require_tx': bool(require_tx)},
+    }
+
+
+# ---------------------------------------------------------------------------
+# The Pod
+# ---------------------------------------------------------------------------
+
+FORWARD_MODES = ('io', 'mac', 'macswap', 'flowgen', 'rxonly', 'txonly', 'csum', 'icmpecho', '5tuple')
+HUGEPAGE_SIZES = ('2Mi', '1Gi')
+_QUANTITY = re.compile(r'^([0-9]+)(Ki|Mi|Gi|Ti|k|M|G|T)?$')
+_UNITS = {None: 1, 'k': 1000, 'M': 1000 ** 2, 'G': 1000 ** 3, 'T': 1000 ** 4,
+          'Ki': 1024, 'Mi': 1024 ** 2, 'Gi': 1024 ** 3, 'Ti': 1024 ** 4}
+_DNS_LABEL = re.compile(r'^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$')
+_DNS_SUBDOMAIN = re.compile(r'^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$')
+_RESOURCE = re.compile(r'^[a-z0-9]([-a-z0-9.]*[a-z0-9])?/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$')
+_MAC = re.compile(r'^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$')
+_PCI = re.compile(r'^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$')
+_VDEV = re.compile(r'^net_[a-z_]+[0-9]+(,[^;\s]+)?$')
+HUGEPAGES_MOUNT = '/dev/hugepages'
+LAUNCHER = '/usr/local/bin/testpmd-launcher'
+
+POD_DEFAULTS = {
+    'name': 'testpmd',
+    'namespace': 'default',
+    'image': 'localhost/nfv-dpdk-testpmd:latest',
+    'image_pull_policy': 'IfNotPresent',
+    'cpus': 2,
+    'memory': '1Gi',
+    'hugepage_size': '2Mi',
+    'hugepages': '1Gi',
+    'sriov_resource': 'intel.com/intel_sriov_dpdk',
+    'sriov_count': 0,
+    'networks': [],
+    'node_selector': {},
+    'vdevs': [],
+    'forward_mode': 'io',
+    'duration': 10,
+    'stats_period': 1,
+    'eth_peers': [],
+    'tx_first': True,
+    'total_num_mbufs': 16384,
+    'extra_eal_args': [],
+    'extra_testpmd_args': [],
+    'labels': {},
+    'active_deadline_seconds': None,
+}
+
+
+def quantity_bytes(name, value):
+    """Bytes of a Kubernetes quantity (``1Gi``, ``512Mi``); errors name the field."""
+    match = _QUANTITY.match(str(value).strip()) if value is not None else None
+    if not match or isinstance(value, bool):
+        raise InvalidTestpmdInput('%s must be a Kubernetes quantity such as 512Mi or 1Gi, got %r' % (name, value))
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+def pci_env_name(resource):
+    """Environment variable the SR-IOV device plugin sets for a resource: PCIDEVICE_INTEL_COM_INTEL_SRIOV_DPDK."""
+    return 'PCIDEVICE_' + re.sub(r'[^A-Za-z0-9]', '_', resource).upper()
+
+
+def _int(name, value, minimum, maximum=None):
+    if isinstance(value, bool):
+        raise InvalidTestpmdInput('%s must be an integer, got %r' % (name, value))
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise InvalidTestpmdInput('%s must be an integer, got %r' % (name, value))
+    if number != value and str(number) != str(value).strip():
+        raise InvalidTestpmdInput('%s must be a whole number, got %r' % (name, value))
+    if number < minimum or (maximum is not None and number > maximum):
+        raise InvalidTestpmdInput('%s must be between %d and %s, got %r' % (name, minimum, maximum if maximum is not None else 'any', value))
+    return number
+
+
+def _strings(name, value):
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [item for item in value.split(',') if item.strip()] if name != 'vdevs' else [value]
+    if not isinstance(value, (list, tuple)):
+        raise InvalidTestpmdInput('%s must be a list of strings, got %r' % (name, value))
+    return [str(item).strip() for item in value]
+
+
+def _vdev_capabilities(vdevs):
+    caps = []
+    for vdev in vdevs:
+        if vdev.startswith('net_af_packet') or vdev.startswith('net_pcap'):
+            caps.append('NET_RAW')
+        if vdev.startswith('net_tap') or vdev.startswith('net_af_xdp'):
+            caps.append('NET_ADMIN')
+    return sorted(set(caps))
+
+
+def validate_pod_params(params):
+    """Pod parameters with defaults filled in, checked; raises InvalidTestpmdInput naming the field."""
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise InvalidTestpmdInput('testpmd pod parameters must be a dict, got %s' % type(params).__name__)
+    unknown = sorted(set(params) - set(POD_DEFAULTS))
+    if unknown:
+        raise InvalidTestpmdInput('unknown testpmd pod parameter(s) %s; known: %s' % (', '.join(unknown), ', '.join(sorted(POD_DEFAULTS))))
+    spec = copy.deepcopy(POD_DEFAULTS)
+    spec.update(dict((key, value) for key, value in params.items() if value is not None))
+    for key in ('name', 'namespace'):
+        if not isinstance(spec[key], str) or not _DNS_LABEL.match(spec[key]):
+            raise InvalidTestpmdInput('%s must be a DNS label (lowercase letters, digits, -; at most 63), got %r' % (key, spec[key]))
+    if not isinstance(spec['image'], str) or not spec['image'].strip() or ' ' in spec['image']:
+        raise InvalidTestpmdInput('image must be an image reference such as localhost/nfv-dpdk-testpmd:latest, got %r' % (spec['image'],))
+    if spec['image_pull_policy'] not in ('Always', 'IfNotPresent', 'Never'):
+        raise InvalidTestpmdInput('image_pull_policy must be one of Always, IfNotPresent, Never, got %r' % (spec['image_pull_policy'],))
+    spec['cpus'] = _int('cpus', spec['cpus'], 2, 1024)
+    quantity_bytes('memory', spec['memory'])
+    if spec['hugepage_size'] not in HUGEPAGE_SIZES:
+        raise InvalidTestpmdInput('hugepage_size must be one of %s, got %r' % (', '.join(HUGEPAGE_SIZES), spec['hugepage_size']))
+    amount = quantity_bytes('hugepages', spec['hugepages'])
+    if amount <= 0 or amount % quantity_bytes('hugepage_size', spec['hugepage_size']):
+        raise InvalidTestpmdInput('hugepages (%s) must be a positive multiple of hugepage_size (%s)' % (spec['hugepages'], spec['hugepage_size']))
+    if not isinstance(spec['sriov_resource'], str) or not _RESOURCE.match(spec['sriov_resource']):
+        raise InvalidTestpmdInput('sriov_resource must be an extended resource name such as intel.com/intel_sriov_dpdk, got %r'
+                           % (spec['sriov_resource'],))
+    spec['sriov_count'] = _int('sriov_count', spec['sriov_count'], 0, 64)
+    spec['networks'] = _strings('networks', spec['networks'])
+    for network in spec['networks']:
+        if not re.match(r'^([a-z0-9-.]+/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?(@[a-z0-9-]+)?$', network):
+            raise InvalidTestpmdInput('networks entries are NetworkAttachmentDefinition names ([namespace/]name[@interface]), got %r' % network)
+    spec['vdevs'] = _strings('vdevs', spec['vdevs'])
+    for vdev in spec['vdevs']:
+        if not _VDEV.match(vdev):
+            raise InvalidTestpmdInput('vdevs entries look like net_null0 or net_af_packet0,iface=eth1 (no spaces or ;), got %r' % vdev)
+    if not spec['vdevs'] and not spec['sriov_count']:
+        raise InvalidTestpmdInput('testpmd needs ports: set sriov_count (VFs from the device plugin) or vdevs (net_null0, ...)')
+    if not isinstance(spec['node_selector'], dict):
+        raise InvalidTestpmdInput('node_selector must be a dict of label: value, got %r' % (spec['node_selector'],))
+    if not isinstance(spec['labels'], dict):
+        raise InvalidTestpmdInput('labels must be a dict of label: value, got %r' % (spec['labels'],))
+    if spec['forward_mode'] not in FORWARD_MODES:
+        raise InvalidTestpmdInput('forward_mode must be one of %s, got %r' % (', '.join(FORWARD_MODES), spec['forward_mode']))
+    spec['duration'] = _int('duration', spec['duration'], 1, 86400)
+    spec['stats_period'] = _int('stats_period', spec['stats_period'], 1, 3600)
+    spec['eth_peers'] = _strings('eth_peers', spec['eth_peers'])
+    for mac in spec['eth_peers']:
+        if not _MAC.match(mac):
+            raise InvalidTestpmdInput('eth_peers entries must be MAC addresses like 02:00:00:00:00:01, got %r' % mac)
+    if not isinstance(spec['tx_first'], bool):
+        raise InvalidTestpmdInput('tx_first must be a boolean, got %r' % (spec['tx_first'],))
+    spec['total_num_mbufs'] = _int('total_num_mbufs', spec['total_num_mbufs'], 1024)
+    for key in ('extra_eal_args', 'extra_testpmd_args'):
+        spec[key] = _strings(key, spec[key]) if not isinstance(spec[key], str) else spec[key].split()
+    if spec['active_deadline_seconds'] is None:
+        spec['active_deadline_seconds'] = spec['duration'] + 300
+    spec['active_deadline_seconds'] = _int('active_deadline_seconds', spec['active_deadline_seconds'], spec['duration'] + 1)
+    return spec
+
+
+def pod_manifest(params=None):
+    """The Pod that runs testpmd once, as a dict ready for kubernetes.core.k8s.
+
+    Guaranteed QoS (integer CPUs, requests == limits), hugepages of one size with a
+    HugePages emptyDir, only IPC_LOCK added (plus NET_RAW/NET_ADMIN for vdevs that
+    need a kernel interface), SR-IOV VFs from the device plugin with the Multus
+    annotation, restartPolicy Never. The image's launcher builds the testpmd
+    command line from the TESTPMD_* environment.
+    """
+    spec = validate_pod_params(params)
+    huge_key = 'hugepages-' + spec['hugepage_size']
+    resources = {'cpu': str(spec['cpus']), 'memory': str(spec['memory']), huge_key: str(spec['hugepages'])}
+    if spec['sriov_count']:
+        resources[spec['sriov_resource']] = str(spec['sriov_count'])
+    env = [
+        {'name': 'TESTPMD_FORWARD_MODE', 'value': spec['forward_mode']},
+        {'name': 'TESTPMD_DURATION', 'value': str(spec['duration'])},
+        {'name': 'TESTPMD_STATS_PERIOD', 'value': str(spec['stats_period'])},
+        {'name': 'TESTPMD_TX_FIRST', 'value': 'true' if spec['tx_first'] else 'false'},
+        {'name': 'TESTPMD_TOTAL_NUM_MBUFS', 'value': str(spec['total_num_mbufs'])},
+        {'name': 'TESTPMD_HUGE_DIR', 'value': HUGEPAGES_MOUNT},
+        {'name': 'TESTPMD_PCI_ENV', 'value': pci_env_name(spec['sriov_resource']) if spec['sriov_count'] else ''},
+        {'name': 'TESTPMD_VDEVS', 'value': ';'.join(spec['vdevs'])},
+        {'name': 'TESTPMD_ETH_PEERS', 'value': ','.join(mac.lower() for mac in spec['eth_peers'])},
+        {'name': 'TESTPMD_EXTRA_EAL_ARGS', 'value': ' '.join(spec['extra_eal_args'])},
+        {'name': 'TESTPMD_EXTRA_ARGS', 'value': ' '.join(spec['extra_testpmd_args'])},
+    ]
+    labels = {'app.kubernetes.io/name': 'testpmd', 'app.kubernetes.io/part-of': 'nfv.dpdk'}
+    labels.update(dict((str(key), str(value)) for key, value in spec['labels'].items()))
+    metadata = {'name': spec['name'], 'namespace': spec['namespace'], 'labels': labels}
+    if spec['networks']:
+        metadata['annotations'] = {'k8s.v1.cni.cncf.io/networks': ','.join(spec['networks'])}
+    pod_spec = {
+        'restartPolicy': 'Never',
+        'activeDeadlineSeconds': spec['active_deadline_seconds'],
+        'terminationGracePeriodSeconds': 10,
+        'containers': [{
+            'name': 'testpmd',
+            'image': spec['image'],
+            'imagePullPolicy': spec['image_pull_policy'],
+            'command': [LAUNCHER],
+            'env': env,
+            'resources': {'requests': dict(resources), 'limits': dict(resources)},
+            'securityContext': {
+                'privileged': False,
+                'allowPrivilegeEscalation': False,
+                'capabilities': {'add': ['IPC_LOCK'] + _vdev_capabilities(spec['vdevs']), 'drop': ['ALL']},
+            },
+            'volumeMounts': [{'name': 'hugepages', 'mountPath': HUGEPAGES_MOUNT}],
+        }],
+        'volumes': [{'name': 'hugepages', 'emptyDir': {'medium': 'HugePages-' + spec['hugepage_size']}}],
+    }
+    if spec['node_selector']:
+        pod_spec['nodeSelector'] = dict((str(key), str(value)) for key, value in spec['node_selector'].items())
+    return {'apiVersion': 'v1', 'kind': 'Pod', 'metadata': metadata, 'spec': pod_spec}
+
+
+def podman_manifest(manifest, hugepages_dir=HUGEPAGES_MOUNT, pci_devices=None, vfio_groups=None):
+    """The Pod rewritten for ``podman kube play`` on the node itself.
+
+    podman ignores hugepages resources and HugePages emptyDirs and has no device
+    plugin: the hugepages volume becomes a hostPath to a hugetlbfs mount of the
+    node, each VF's ``/dev/vfio/<group>`` (and ``/dev/vfio/vfio``) becomes a
+    hostPath CharDevice, the device plugin's PCIDEVICE_* variable is set from
+    ``pci_devices``, extended resources and scheduling fields are dropped.
+    """
+    if not isinstance(manifest, dict) or manifest.get('kind') != 'Pod':
+        raise InvalidTestpmdInput('podman_manifest expects a Pod manifest (a dict with kind: Pod)')
+    if not isinstance(hugepages_dir, str) or not hugepages_dir.startswith('/'):
+        raise InvalidTestpmdInput('hugepages_dir must be an absolute path to a hugetlbfs mount, got %r' % (hugepages_dir,))
+    pci_devices = _strings('pci_devices', pci_devices)
+    for address in pci_devices:
+        if not _PCI.match(address):
+            raise InvalidTestpmdInput('pci_devices entries must be PCI addresses like 0000:41:02.0, got %r' % address)
+    groups = []
+    for group in _strings('vfio_groups', vfio_groups):
+        if not re.match(r'^(noiommu-)?[0-9]+$', group):
+            raise InvalidTestpmdInput('vfio_groups entries must be IOMMU group numbers, got %r' % group)
+        if group not in groups:
+            groups.append(group)
+    pod = copy.deepcopy(manifest)
+    spec = pod['spec']
+    spec.pop('nodeSelector', None)
+    spec.pop('activeDeadlineSeconds', None)
+    # Annotations become container annotations under podman; Multus means nothing there.
+    pod['metadata'].pop('annotations', None)
+    pod['metadata'].pop('namespace', None)
+    volumes = []
+    for volume in spec.get('volumes', []):
+        if 'emptyDir' in volume and str(volume['emptyDir'].get('medium', '')).startswith('HugePages'):
+            volume = {'name': volume['name'], 'hostPath': {'path': hugepages_dir, 'type': 'Directory'}}
+        volumes.append(volume)
+    device_paths = (['/dev/vfio/vfio'] + ['/dev/vfio/' + group for group in groups]) if groups else []
+    for path in device_paths:
+        volumes.append({'name': 'vfio-' + path.rsplit('/', 1)[1].replace('noiommu-', 'noiommu'),
+                        'hostPath': {'path': path, 'type': 'CharDevice'}})
+    spec['volumes'] = volumes
+    for container in spec.get('containers', []):
+        resources = container.get('resources', {})
+        for kind in ('requests', 'limits'):
+            section = resources.get(kind, {})
+            for key in list(section):
+                if key not in ('cpu', 'memory'):
+                    del section[key]
+        env = container.setdefault('env', [])
+        pci_env = [item.get('value') for item in env if item.get('name') == 'TESTPMD_PCI_ENV']
+        if pci_devices:
+            name = pci_env[0] if pci_env and pci_env[0] else 'PCIDEVICE_NFV_DPDK'
+            env[:] = [item for item in env if item.get('name') not in (name, 'TESTPMD_PCI_ENV')]
+            env.append({'name': 'TESTPMD_PCI_ENV', 'value': name})
+            env.append({'name': name, 'value': ','.join(pci_devices)})
+        mounts = container.setdefault('volumeMounts', [])
+        for path in device_paths:
+            mounts.append({'name': 'vfio-' + path.rsplit('/', 1)[1].replace('noiommu-', 'noiommu'), 'mountPath': path})
+    return pod
