@@ -415,6 +415,7 @@ class CpuIsolation:
         self.reloaded = False
         self.restarted = False
         self.failing = False
+        self.created_dirs = []
         self.result = {'changed': False, 'isolated_cpus': '', 'reserved_cpus': '', 'kernel_args': [],
                        'cmdline': '', 'running_cmdline': '', 'reboot_required': False, 'files': [],
                        'backup_files': [], 'irqbalance_file': None}
@@ -531,6 +532,34 @@ class CpuIsolation:
             self.diffs.append(outcome['diff'])
         return True
 
+    def _missing_dirs(self, path):
+        """Parent directories of ``path`` that do not exist yet, deepest first."""
+        missing, directory = [], os.path.dirname(path)
+        while directory not in ('/', '') and not self.fs.isdir(directory):
+            missing.append(directory)
+            directory = os.path.dirname(directory)
+        return missing
+
+    def _remove_empty(self, directories):
+        """Remove the directories that are empty, deepest first."""
+        for directory in sorted(set(directories), key=lambda d: d.count('/'), reverse=True):
+            try:
+                os.rmdir(self.fs.path(directory))
+            except OSError:
+                pass
+
+    def apply_file(self, managed):
+        """Apply one ManagedFile, remembering it (and the directories it created) for rollback."""
+        missing = self._missing_dirs(managed.path)
+        changed = self._record(managed.apply())
+        if changed and not self.module.check_mode:
+            self.applied.append(managed)
+            self.created_dirs = missing + self.created_dirs
+            if managed.content is None:
+                # A drop-in removed: its directory goes too when nothing else is left in it.
+                self._remove_empty([os.path.dirname(managed.path)])
+        return changed
+
     def rollback(self):
         """Put back every file this run changed and reload what was reloaded; returns problems."""
         problems = []
@@ -540,6 +569,8 @@ class CpuIsolation:
             except Exception as exc:  # pylint: disable=broad-except
                 problems.append('could not restore %s: %s' % (managed.path, exc))
         self.applied = []
+        self._remove_empty(self.created_dirs)
+        self.created_dirs = []
         original_fail = self.module.fail_json
 
         def note(msg, **kwargs):
@@ -583,15 +614,10 @@ class CpuIsolation:
         try:
             systemd_changed = False
             for managed in self.systemd_files:
-                if self._record(managed.apply()):
-                    systemd_changed = True
-                    if not self.module.check_mode:
-                        self.applied.append(managed)
+                systemd_changed = self.apply_file(managed) or systemd_changed
             irqbalance_changed = False
             if self.irqbalance_file is not None:
-                irqbalance_changed = self._record(self.irqbalance_file.apply())
-                if irqbalance_changed and not self.module.check_mode:
-                    self.applied.append(self.irqbalance_file)
+                irqbalance_changed = self.apply_file(self.irqbalance_file)
             if systemd_changed:
                 self.reloaded = systemd_daemon_reload(self.module, self.fs)
             if irqbalance_changed and not self.module.check_mode:

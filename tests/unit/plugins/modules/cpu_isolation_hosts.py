@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+"""Fake hosts for the cpu_isolation module tests.
+
+``node(fake_host, commands, sockets=, cores_per_socket=, threads_per_core=, ...)``
+builds a Debian 12 node: CPU topology, ``/etc/os-release``, ``/etc/default/grub``,
+``/proc/cmdline``, irqbalance (its config file as Debian 12 ships it and the
+program answering ``--version``) and a running systemd, with ``update-grub``,
+``systemctl daemon-reload`` and ``systemctl try-restart irqbalance.service``
+answered by the command double.
+"""
+
+OS_RELEASE = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n'
+RHEL_OS_RELEASE = 'NAME="Rocky Linux"\nID="rocky"\nID_LIKE="rhel centos fedora"\nPRETTY_NAME="Rocky Linux 9.4"\n'
+
+GRUB = '''# If you change this file, run 'update-grub' afterwards to update
+# /boot/grub/grub.cfg.
+
+GRUB_DEFAULT=0
+GRUB_TIMEOUT=5
+GRUB_CMDLINE_LINUX_DEFAULT="quiet"
+GRUB_CMDLINE_LINUX="console=ttyS0,115200n8 intel_iommu=on iommu=pt"
+'''
+
+BOOT = 'BOOT_IMAGE=/boot/vmlinuz-6.1.0-28-amd64 root=UUID=5b12f430 ro console=ttyS0,115200n8 intel_iommu=on iommu=pt quiet'
+
+# /etc/default/irqbalance as irqbalance 1.9.2 installs it on Debian 12 (trimmed).
+IRQBALANCE = '''# irqbalance is a daemon process that distributes interrupts across
+# CPUs on SMP systems.
+#
+#IRQBALANCE_ONESHOT=
+
+#
+# IRQBALANCE_BANNED_CPULIST
+# The CPUs list which allows you to indicate which CPUs should
+# be skipped when reblancing IRQs.
+#
+#IRQBALANCE_BANNED_CPULIST=
+
+#
+# IRQBALANCE_ARGS
+# Append any args here to the irqbalance daemon as documented in the man
+# page.
+#
+#IRQBALANCE_ARGS=
+'''
+
+# irqbalance 1.7 (Debian 11): only the hexadecimal mask is documented.
+IRQBALANCE_OLD = '''# IRQBALANCE_BANNED_CPUS
+# 64 bit bitmask which allows you to indicate which cpu's should
+# be skipped when reblancing irqs.
+#IRQBALANCE_BANNED_CPUS=
+'''
+
+IRQBALANCE_BIN = '/usr/sbin/irqbalance'
+SYSTEMCTL = '/usr/bin/systemctl'
+UPDATE_GRUB = '/usr/bin/update-grub'
+DAEMON_RELOAD = [SYSTEMCTL, 'daemon-reload']
+TRY_RESTART = [SYSTEMCTL, 'try-restart', 'irqbalance.service']
+IRQBALANCE_VERSION = [IRQBALANCE_BIN, '--version']
+
+MANAGER = '/etc/systemd/system.conf.d/50-nfv-dpdk-cpu-affinity.conf'
+SYSTEM_SLICE = '/etc/systemd/system/system.slice.d/50-nfv-dpdk-cpu-isolation.conf'
+USER_SLICE = '/etc/systemd/system/user.slice.d/50-nfv-dpdk-cpu-isolation.conf'
+
+
+def node(fake_host, commands, sockets=1, cores_per_socket=4, threads_per_core=1, offline=(), numa=True,
+         irqbalance=IRQBALANCE, irqbalance_version='irqbalance version 1.9.2', systemd=True, grub=GRUB,
+         os_release=OS_RELEASE, update_grub_rc=0):
+    """A Debian 12 node; returns fake_host."""
+    fake_host.topology(sockets=sockets, cores_per_socket=cores_per_socket, threads_per_core=threads_per_core,
+                       offline=offline, numa=numa)
+    fake_host.file('/etc/os-release', os_release)
+    if grub is not None:
+        fake_host.file('/etc/default/grub', grub)
+    fake_host.cmdline(BOOT)
+    commands.provide('update-grub', 'systemctl')
+    commands.on([UPDATE_GRUB], rc=update_grub_rc, err='grub-mkconfig: error: out of disk space' if update_grub_rc else '')
+    if systemd:
+        fake_host.mkdir('/run/systemd/system')
+        commands.on(DAEMON_RELOAD)
+        commands.on(TRY_RESTART)
+    if irqbalance is not None:
+        fake_host.file('/etc/default/irqbalance', irqbalance)
+    if irqbalance_version is not None:
+        commands.provide(irqbalance=IRQBALANCE_BIN)
+        commands.on(IRQBALANCE_VERSION, out=irqbalance_version + '\n')
+    return fake_host
+
+
+def changes(before, after):
+    """Paths whose state differs between two snapshots, backups (``*~``) left out."""
+    paths = set(before) | set(after)
+    return sorted(p for p in paths if before.get(p) != after.get(p) and not p.endswith('~'))
+
+
+def mutating(commands):
+    """Commands that change the host (everything but ``irqbalance --version``)."""
+    return [argv for argv in commands.calls if argv != IRQBALANCE_VERSION]
