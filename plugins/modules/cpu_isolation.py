@@ -408,7 +408,6 @@ class CpuIsolation:
         self.fs = fs or HostFS()
         self.isolated = CpuSet()
         self.reserved = CpuSet()
-        self.managed = []
         self.irqbalance_file = None
         self.systemd_files = []
         self.applied = []
