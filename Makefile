@@ -12,7 +12,8 @@ STAMP := $(VENV)/.installed
 # The repository is the collection; this symlink gives it its import name.
 COLLECTIONS := $(VENV)/collections
 COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/nfv/dpdk
-SANITY_TREE := $(VENV)/sanity/ansible_collections/nfv/dpdk
+# Outside the repository: inside it, ansible-test would list files with git, which ignores .venv/.
+SANITY_TREE := $(or $(TMPDIR),/tmp)/nfv-dpdk-sanity-$(shell echo '$(CURDIR)' | md5sum | cut -c1-8)/ansible_collections/nfv/dpdk
 BUILD_DIR := $(VENV)/build
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
@@ -56,13 +57,14 @@ unit: venv
 	$(BIN)/python -m pytest tests/unit
 
 # ansible-test wants the collection under ansible_collections/<ns>/<name>: test a
-# copy of the working tree (tracked and new files, as they are now) there.
+# copy of the working tree (tracked and new files, as they are now) there. The
+# developer tooling (lab/, bench/, tools/) is not part of the collection.
 sanity: venv
 	rm -rf $(SANITY_TREE) && mkdir -p $(SANITY_TREE)
-	git ls-files -z -co --exclude-standard | xargs -0 -I{} sh -c 'test -e "{}" && printf "%s\0" "{}"' \
-	  | tar --null -T - -cf - | tar -xf - -C $(SANITY_TREE)
+	git ls-files -z -co --exclude-standard | grep -zvE '^(lab|bench|tools|\.ci)/' \
+	  | tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C $(SANITY_TREE)
 	$(BIN)/python tools/ansible_test_offline.py install
-	cd $(SANITY_TREE) && $(BIN)/ansible-test sanity --python 3.11 --color no --exclude lab/ --exclude bench/ --exclude tools/
+	cd $(SANITY_TREE) && $(BIN)/ansible-test sanity --python 3.11 --color no
 
 lint: venv
 	$(BIN)/yamllint -s .
