@@ -23,6 +23,7 @@ __metaclass__ = type
 
 import errno
 import json
+import os
 import re
 
 from ansible_collections.nfv.dpdk.plugins.module_utils.hostfs import HostFS
@@ -399,6 +400,9 @@ class BootUnits:
             except (IOError, OSError) as exc:
                 raise SriovError('writing %s failed: %s' % (handle.path, exc))
             self.files.append(handle)
+            if name is None and handle.content is not None and not check and self.fs.exists(handle.path):
+                # ManagedFile's atomic_move gives a new file 0644; the helper must be executable.
+                os.chmod(self.fs.path(handle.path), 0o755)
             if outcome['changed']:
                 files_changed = result['changed'] = True
                 if name and handle.path not in result['units']:
