@@ -17,10 +17,13 @@ Platforms:
   where it lives rather than silently losing against it. Owned parameters found
   in the effective ``GRUB_CMDLINE_LINUX_DEFAULT`` are removed from it, because it
   comes after ``GRUB_CMDLINE_LINUX`` on the normal boot entry and would win.
-  Assignments this code cannot edit safely (shell expansion such as
-  ``"$GRUB_CMDLINE_LINUX foo"``, command substitution, unbalanced quotes,
-  conditional assignments, ``+=``, text after the value) are refused with the
-  file and line named, never rewritten. The boot configuration is regenerated
+  A variable may append to itself (``"$GRUB_CMDLINE_LINUX foo"`` in a ``grub.d``
+  snippet, tuned's ``"${GRUB_CMDLINE_LINUX_DEFAULT:+$GRUB_CMDLINE_LINUX_DEFAULT }\\$tuned_params"``):
+  the value is evaluated, the plain assignment it builds on is edited, and the
+  appending lines are kept as they are (refused if they add owned parameters).
+  Anything else this code cannot edit safely (other variables, command
+  substitution, unbalanced quotes, conditional assignments, ``+=``, text after
+  the value) is refused with the file and line named, never rewritten. The boot configuration is regenerated
   with ``update-grub``, or ``grub-mkconfig -o /boot/grub/grub.cfg`` where
   ``update-grub`` is absent.
 * RHEL/CentOS/Fedora/Rocky/AlmaLinux (ID or ID_LIKE ``rhel``/``fedora``/``centos``):
@@ -148,76 +151,178 @@ def detect_platform(fs=None, module=None):
 # -- /etc/default/grub as shell assignments ------------------------------------------
 
 class Assignment:
-    """``VAR=value`` in a GRUB defaults file: where the value is and what it means."""
+    """``VAR=value`` in a GRUB defaults file: where the value is, how it is built and what it means.
 
-    def __init__(self, path, var, start, end, value, style, line):
+    ``nodes`` is the parsed value: ``('lit', text)``, ``('var', name)`` or
+    ``('alt', name, op, nodes)`` for ``${name:+word}``-style expansions. Only
+    references to the variable being assigned are accepted (``"$V extra"``,
+    tuned's ``"${V:+$V }\\$tuned_params"``); ``value`` is the evaluated value.
+    """
+
+    def __init__(self, path, var, start, end, nodes, style, line, line_start):
         self.path = path
         self.var = var
         self.start = start
         self.end = end
-        self.value = value
+        self.nodes = nodes
         self.style = style
         self.line = line
+        self.line_start = line_start
+        self.value = None
+
+    @property
+    def expanding(self):
+        return any(node[0] != 'lit' for node in self.nodes)
+
+    def literal_text(self):
+        """Every literal part of the value (what this assignment itself adds)."""
+        return ' '.join(_literals(self.nodes))
+
+
+def _literals(nodes):
+    texts = []
+    for node in nodes:
+        if node[0] == 'lit':
+            texts.append(node[1])
+        elif node[0] == 'alt':
+            texts.extend(_literals(node[3]))
+    return texts
+
+
+def _evaluate(nodes, env):
+    out = []
+    for node in nodes:
+        if node[0] == 'lit':
+            out.append(node[1])
+        elif node[0] == 'var':
+            out.append(env.get(node[1], ''))
+        else:
+            name, op, word = node[1], node[2], node[3]
+            value = env.get(name)
+            is_set = value is not None and (value != '' or ':' not in op)
+            if op.endswith('+'):
+                out.append(_evaluate(word, env) if is_set else '')
+            else:
+                out.append(value if is_set else _evaluate(word, env))
+    return ''.join(out)
 
 
 def _line_of(text, offset):
     return text.count('\n', 0, offset) + 1
 
 
-def _shell_word(path, text, pos):
-    """Parse one shell word at ``pos``: (decoded value, end offset, first quote style)."""
-    out, style, i, size = [], None, pos, len(text)
-    where = '%s line %d' % (path, _line_of(text, pos))
-    expansion = ('%s: the value uses shell expansion ($ or `), which cannot be edited safely; '
-                 'write the parameters literally' % where)
-    while i < size:
-        char = text[i]
-        if char == "'":
-            close = text.find("'", i + 1)
-            if close < 0:
-                raise BootloaderError('%s: unbalanced single quote; fix the file by hand' % where)
-            out.append(text[i + 1:close])
-            style = style or "'"
-            i = close + 1
-        elif char == '"':
-            i += 1
-            closed = False
-            while i < size:
-                char = text[i]
-                if char == '\\' and i + 1 < size and text[i + 1] in '$`"\\\n':
-                    if text[i + 1] != '\n':
-                        out.append(text[i + 1])
-                    i += 2
-                    continue
-                if char == '"':
-                    closed = True
-                    i += 1
-                    break
-                if char in '$`':
-                    raise BootloaderError(expansion)
-                out.append(char)
+_NAME = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')
+
+
+class _ShellValue:
+    """Parse the value of one shell assignment at ``pos`` the way ``sh`` reads it (no word splitting)."""
+
+    def __init__(self, path, text, pos, var):
+        self.path, self.text, self.var = path, text, var
+        self.where = '%s line %d' % (path, _line_of(text, pos))
+
+    def refuse(self, what):
+        raise BootloaderError('%s: %s; %s cannot be edited safely, write the parameters literally'
+                              % (self.where, what, self.var))
+
+    def word(self, pos):
+        """(nodes, end offset, first quote style)."""
+        text, size, nodes, style, i = self.text, len(self.text), [], None, pos
+        while i < size:
+            char = text[i]
+            if char == "'":
+                close = text.find("'", i + 1)
+                if close < 0:
+                    raise BootloaderError('%s: unbalanced single quote; fix the file by hand' % self.where)
+                nodes.append(('lit', text[i + 1:close]))
+                style = style or "'"
+                i = close + 1
+            elif char == '"':
+                inner, i = self.quoted(i + 1, '"')
+                nodes.extend(inner)
+                style = style or '"'
+            elif char == '\\':
+                if i + 1 >= size:
+                    raise BootloaderError('%s: the value ends with a lone backslash' % self.where)
+                if text[i + 1] != '\n':
+                    nodes.append(('lit', text[i + 1]))
+                i += 2
+            elif char in _WORD_END:
+                break
+            elif char == '$':
+                node, i = self.dollar(i)
+                nodes.append(node)
+            elif char == '`':
+                self.refuse('command substitution (`...`)')
+            else:
+                nodes.append(('lit', char))
                 i += 1
-            if not closed:
-                raise BootloaderError('%s: unbalanced double quote; fix the file by hand' % where)
-            style = style or '"'
-        elif char == '\\':
-            if i + 1 >= size:
-                raise BootloaderError('%s: the value ends with a lone backslash' % where)
-            if text[i + 1] != '\n':
-                out.append(text[i + 1])
-            i += 2
-        elif char in _WORD_END:
-            break
-        elif char in '$`':
-            raise BootloaderError(expansion)
+        return _merge(nodes), i, style
+
+    def quoted(self, i, terminator):
+        """Inside double quotes (or a ``${name:+...}`` word): nodes up to ``terminator``."""
+        text, size, nodes = self.text, len(self.text), []
+        escapable = '$`"\\\n' + ('}' if terminator == '}' else '')
+        while i < size:
+            char = text[i]
+            if char == '\\' and i + 1 < size and text[i + 1] in escapable:
+                if text[i + 1] != '\n':
+                    nodes.append(('lit', text[i + 1]))
+                i += 2
+            elif char == terminator:
+                return nodes, i + 1
+            elif char == '$':
+                node, i = self.dollar(i)
+                nodes.append(node)
+            elif char == '`':
+                self.refuse('command substitution (`...`)')
+            elif char == '"':
+                self.refuse('quotes inside ${...}')
+            else:
+                nodes.append(('lit', char))
+                i += 1
+        if terminator == '"':
+            raise BootloaderError('%s: unbalanced double quote; fix the file by hand' % self.where)
+        raise BootloaderError('%s: unbalanced ${; fix the file by hand' % self.where)
+
+    def dollar(self, i):
+        text = self.text
+        if text.startswith('${', i):
+            match = _NAME.match(text, i + 2)
+            if not match:
+                self.refuse('the expansion %r' % text[i:i + 12])
+            name, j = match.group(0), match.end()
+            self.check_name(name)
+            if text.startswith('}', j):
+                return ('var', name), j + 1
+            for op in (':+', ':-', '+', '-'):
+                if text.startswith(op, j):
+                    word, j = self.quoted(j + len(op), '}')
+                    return ('alt', name, op, _merge(word)), j
+            self.refuse('the expansion %r' % text[i:j + 2])
+        match = _NAME.match(text, i + 1)
+        if not match:
+            self.refuse('shell expansion %r' % text[i:i + 3])
+        self.check_name(match.group(0))
+        return ('var', match.group(0)), match.end()
+
+    def check_name(self, name):
+        if name != self.var:
+            self.refuse('shell expansion of $%s (only $%s itself is understood)' % (name, self.var))
+
+
+def _merge(nodes):
+    merged = []
+    for node in nodes:
+        if node[0] == 'lit' and merged and merged[-1][0] == 'lit':
+            merged[-1] = ('lit', merged[-1][1] + node[1])
         else:
-            out.append(char)
-            i += 1
-    return ''.join(out), i, style
+            merged.append(node)
+    return merged
 
 
 def parse_assignments(path, text):
-    """The GRUB_CMDLINE_LINUX(_DEFAULT) assignments of one file, in order.
+    """The GRUB_CMDLINE_LINUX(_DEFAULT) assignments of one file, in order (values not yet evaluated).
 
     Raises BootloaderError for anything that is not a plain top-level assignment.
     """
@@ -228,16 +333,16 @@ def parse_assignments(path, text):
             continue
         # Text between assignments must not assign these variables in other ways.
         _check_other(path, text, consumed, match.start())
-        start = match.end()
-        value, end, style = _shell_word(path, text, start)
+        var, start = match.group(1), match.end()
+        nodes, end, style = _ShellValue(path, text, start, var).word(start)
         line_end = text.find('\n', end)
         line_end = len(text) if line_end < 0 else line_end
         rest = text[end:line_end].strip()
         if rest and not rest.startswith('#'):
             raise BootloaderError("%s line %d: unexpected text after the value of %s (%r); "
                                   "put one plain assignment per line"
-                                  % (path, _line_of(text, match.start()), match.group(1), rest))
-        found.append(Assignment(path, match.group(1), start, end, value, style, _line_of(text, match.start())))
+                                  % (path, _line_of(text, match.start()), var, rest))
+        found.append(Assignment(path, var, start, end, nodes, style, _line_of(text, match.start()), match.start()))
         consumed = line_end
     _check_other(path, text, consumed, len(text))
     return found
@@ -255,28 +360,57 @@ def _check_other(path, text, start, end):
         offset += len(line) + 1
 
 
+def cmdline_words(text):
+    """Kernel words of a configured line; ``$tuned_params``-style boot loader variables are not parameters."""
+    return [word for word in _split_words(text.strip()) if not word.startswith('$')]
+
+
 class GrubDefaults:
     """``/etc/default/grub`` plus ``/etc/default/grub.d/*.cfg`` in the order grub-mkconfig sources them."""
 
     def __init__(self, texts, assignments):
         self.texts = texts
         self.assignments = assignments
+        env = {}
+        for assignment in assignments:
+            assignment.value = _evaluate(assignment.nodes, env)
+            env[assignment.var] = assignment.value
+
+    @staticmethod
+    def paths(names):
+        return [GRUB_DEFAULT] + ['%s/%s' % (GRUB_DEFAULT_D, name) for name in sorted(names) if name.endswith('.cfg')]
 
     @classmethod
     def read(cls, fs=None, required=True):
         fs = fs or HostFS()
-        paths = [GRUB_DEFAULT] + ['%s/%s' % (GRUB_DEFAULT_D, name) for name in fs.listdir(GRUB_DEFAULT_D)
-                                  if name.endswith('.cfg')]
-        texts, assignments = {}, []
-        for path in paths:
+        texts = {}
+        for path in cls.paths(fs.listdir(GRUB_DEFAULT_D)):
             text = fs.read_raw(path)
             if text is None:
                 if path == GRUB_DEFAULT and required:
                     raise BootloaderError('%s is missing or unreadable' % GRUB_DEFAULT)
                 continue
             texts[path] = text
-            assignments.extend(parse_assignments(path, text))
+        return cls.from_texts(texts)
+
+    @classmethod
+    def from_texts(cls, texts):
+        assignments = []
+        names = [path.rsplit('/', 1)[1] for path in texts if path.startswith(GRUB_DEFAULT_D + '/')]
+        for path in cls.paths(names):
+            if path in texts:
+                assignments.extend(parse_assignments(path, texts[path]))
         return cls(texts, assignments)
+
+    def chain(self, var):
+        """(base, tail): the plain assignment the effective value builds on (or None) and the
+        self-referencing assignments after it, last first."""
+        tail = []
+        for assignment in reversed([a for a in self.assignments if a.var == var]):
+            if not assignment.expanding:
+                return assignment, tail
+            tail.append(assignment)
+        return None, tail
 
     def effective(self, var):
         """The assignment of ``var`` that takes effect (the last one sourced), or None."""
@@ -292,12 +426,12 @@ class GrubDefaults:
 
     def cmdline(self):
         """What the default (non-recovery) entry gets: GRUB_CMDLINE_LINUX then GRUB_CMDLINE_LINUX_DEFAULT."""
-        return ' '.join(v for v in (self.value(CMDLINE_VAR).strip(), self.value(CMDLINE_DEFAULT_VAR).strip()) if v)
+        return ' '.join(cmdline_words(self.value(CMDLINE_VAR)) + cmdline_words(self.value(CMDLINE_DEFAULT_VAR)))
 
 
 def _parse(text, where):
     try:
-        return KernelCmdline.parse(text)
+        return KernelCmdline.parse(' '.join(cmdline_words(text)))
     except KernelCmdlineError as exc:
         raise BootloaderError('%s: %s' % (where, exc))
 
@@ -312,7 +446,7 @@ def replace_words(text, owned_keys, desired):
     desired = [str(arg) for arg in desired]
     out, inserted, init = [], False, False
     for word in _split_words(text.strip()):
-        if init:
+        if init or word.startswith('$'):
             out.append(word)
             continue
         if word == '--':
@@ -339,26 +473,42 @@ def _shell_quote(value, style):
     return '"%s"' % re.sub(r'([\\"$`])', r'\\\1', value)
 
 
+def _plan_var(defaults, var, owned_keys, desired, edits):
+    """Add to ``edits`` ({path: [(start, end, text)]}) what makes ``var`` carry ``desired`` for the owned keys."""
+    effective = defaults.effective(var)
+    where = '%s in %s' % (var, effective.path if effective else GRUB_DEFAULT)
+    current = _parse(effective.value if effective else '', where)
+    if (current.matches(owned_keys, desired) if desired is not None else not current.select(owned_keys)):
+        return
+    desired = desired or []
+    base, tail = defaults.chain(var)
+    for assignment in tail:
+        if _parse(assignment.literal_text(), where).select(owned_keys):
+            raise BootloaderError('%s line %d: %s adds parameters this change owns (%s) in an assignment that '
+                                  'uses shell expansion; move them to a plain assignment by hand'
+                                  % (assignment.path, assignment.line, var, ', '.join(owned_keys)))
+    if base is not None:
+        value = replace_words(base.value, owned_keys, desired)
+        edits.setdefault(base.path, []).append((base.start, base.end, _shell_quote(value, base.style)))
+    elif desired:
+        line = '%s=%s\n' % (var, _shell_quote(' '.join(str(arg) for arg in desired), '"'))
+        if tail:
+            # Before the first self-referencing assignment, so that it appends to ours.
+            first = tail[-1]
+            edits.setdefault(first.path, []).append((first.line_start, first.line_start, line))
+        else:
+            text = defaults.texts[GRUB_DEFAULT]
+            prefix = '\n' if text and not text.endswith('\n') else ''
+            edits.setdefault(GRUB_DEFAULT, []).append((len(text), len(text), prefix + line))
+
+
 def plan_grub_defaults(defaults, owned_keys, desired):
     """New texts of the GRUB defaults files: {path: new text} for the files that change."""
     edits = {}
-    linux = defaults.effective(CMDLINE_VAR)
-    where = '%s in %s' % (CMDLINE_VAR, linux.path if linux else GRUB_DEFAULT)
-    if not _parse(linux.value if linux else '', where).matches(owned_keys, desired):
-        if linux is None:
-            text = defaults.texts[GRUB_DEFAULT]
-            value = ' '.join(str(arg) for arg in desired)
-            line = '%s%s=%s\n' % ('\n' if text and not text.endswith('\n') else '', CMDLINE_VAR, _shell_quote(value, '"'))
-            edits.setdefault(GRUB_DEFAULT, []).append((len(text), len(text), line))
-        else:
-            value = replace_words(linux.value, owned_keys, desired)
-            edits.setdefault(linux.path, []).append((linux.start, linux.end, _shell_quote(value, linux.style)))
-    default = defaults.effective(CMDLINE_DEFAULT_VAR)
-    if default is not None:
-        where = '%s in %s' % (CMDLINE_DEFAULT_VAR, default.path)
-        if _parse(default.value, where).select(owned_keys):
-            value = replace_words(default.value, owned_keys, [])
-            edits.setdefault(default.path, []).append((default.start, default.end, _shell_quote(value, default.style)))
+    _plan_var(defaults, CMDLINE_VAR, owned_keys, list(desired), edits)
+    # GRUB_CMDLINE_LINUX_DEFAULT comes after GRUB_CMDLINE_LINUX on the normal entry: owned parameters go.
+    if defaults.effective(CMDLINE_DEFAULT_VAR) is not None:
+        _plan_var(defaults, CMDLINE_DEFAULT_VAR, owned_keys, None, edits)
     texts = {}
     for path, changes in edits.items():
         text = defaults.texts[path]
@@ -369,14 +519,10 @@ def plan_grub_defaults(defaults, owned_keys, desired):
 
 
 def _cmdline_after(defaults, texts):
-    """The configured command line once ``texts`` are written (and a check that the edit parses back)."""
+    """The GRUB defaults once ``texts`` are written (parsed again, to check the edit)."""
     merged = dict(defaults.texts)
     merged.update(texts)
-    assignments = []
-    for path in [GRUB_DEFAULT] + sorted(p for p in merged if p != GRUB_DEFAULT):
-        if path in merged:
-            assignments.extend(parse_assignments(path, merged[path]))
-    return GrubDefaults(merged, assignments)
+    return GrubDefaults.from_texts(merged)
 
 
 # -- grubby (RHEL family) -----------------------------------------------------------
@@ -398,13 +544,8 @@ def parse_grubby_info(text):
     return [entry for entry in entries if 'args' in entry]
 
 
-def _grubby_words(args):
-    """Words of a BLS options line; ``$tuned_params``-style variables are not parameters and are skipped."""
-    return [word for word in _split_words(args) if not word.startswith('$')]
-
-
 def _grubby_cmdline(args):
-    return _parse(' '.join(_grubby_words(args)), 'grubby boot entry arguments %r' % args)
+    return _parse(args, 'grubby boot entry arguments %r' % args)
 
 
 class Grubby:
@@ -423,7 +564,7 @@ class Grubby:
         entries = self.info('DEFAULT')
         if not entries:
             raise BootloaderError('grubby --info=DEFAULT shows no default boot entry')
-        return ' '.join(_grubby_words(entries[0]['args']))
+        return ' '.join(cmdline_words(entries[0]['args']))
 
 
 def _removals(entries, owned_keys):
@@ -433,7 +574,7 @@ def _removals(entries, owned_keys):
     order = []
     for entry in entries:
         seen = {}
-        for word in _grubby_words(entry['args']):
+        for word in cmdline_words(entry['args']):
             try:
                 arg = KernelArg.parse(word)
             except KernelCmdlineError:

@@ -149,6 +149,33 @@ def test_quote_styles(fake_host, commands, module, value, expected):
     assert not ensure_kernel_args(module(), IOMMU, ON)['changed']
 
 
+TUNED = '''GRUB_CMDLINE_LINUX="crashkernel=1G-4G:192M rhgb quiet"
+GRUB_CMDLINE_LINUX_DEFAULT="${GRUB_CMDLINE_LINUX_DEFAULT:+$GRUB_CMDLINE_LINUX_DEFAULT }\\$tuned_params"
+GRUB_INITRD_OVERLAY="${GRUB_INITRD_OVERLAY:+$GRUB_INITRD_OVERLAY }\\$tuned_initrd"
+'''
+
+
+def test_tuned_self_reference_is_understood_and_kept(fake_host, commands, module):
+    debian_host(fake_host, commands, grub=TUNED)
+    result = ensure_kernel_args(module(), IOMMU, ON)
+    assert fake_host.read('/etc/default/grub') == TUNED.replace('rhgb quiet"', 'rhgb quiet intel_iommu=on iommu=pt"')
+    assert result['configured_cmdline'] == 'crashkernel=1G-4G:192M rhgb quiet intel_iommu=on iommu=pt'
+    assert not ensure_kernel_args(module(), IOMMU, ON)['changed']
+
+
+def test_self_appending_override_edits_the_base(fake_host, commands, module):
+    debian_host(fake_host, commands, grub='GRUB_CMDLINE_LINUX_DEFAULT="quiet iommu=soft"\nGRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT splash"\n')
+    fake_host.file('/etc/default/grub.d/60-x.cfg', 'GRUB_CMDLINE_LINUX="${GRUB_CMDLINE_LINUX} console=ttyS0"\n')
+    result = ensure_kernel_args(module(), IOMMU, ON)
+    # No plain GRUB_CMDLINE_LINUX: one is put right before the line that appends to it.
+    assert fake_host.read('/etc/default/grub.d/60-x.cfg') == \
+        'GRUB_CMDLINE_LINUX="intel_iommu=on iommu=pt"\nGRUB_CMDLINE_LINUX="${GRUB_CMDLINE_LINUX} console=ttyS0"\n'
+    assert fake_host.read('/etc/default/grub') == \
+        'GRUB_CMDLINE_LINUX_DEFAULT="quiet"\nGRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT splash"\n'
+    assert result['configured_cmdline'] == 'intel_iommu=on iommu=pt console=ttyS0 quiet splash'
+    assert not ensure_kernel_args(module(), IOMMU, ON)['changed']
+
+
 def test_last_assignment_wins_and_grub_d_override_is_edited_in_place(fake_host, commands, module):
     grub = 'GRUB_CMDLINE_LINUX="dead"\nGRUB_CMDLINE_LINUX="live"\n'
     debian_host(fake_host, commands, grub=grub)
@@ -187,8 +214,12 @@ def test_failed_update_grub_restores_the_file_and_fails_with_stderr(fake_host, c
 @pytest.mark.parametrize('grub, words', [
     ('GRUB_CMDLINE_LINUX="quiet\n', 'unbalanced double quote'),
     ("GRUB_CMDLINE_LINUX='quiet\n", 'unbalanced single quote'),
-    ('GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX x"\n', 'shell expansion'),
-    ('GRUB_CMDLINE_LINUX="`cat /x`"\n', 'shell expansion'),
+    ('GRUB_CMDLINE_LINUX="$OTHER x"\n', 'shell expansion of $OTHER'),
+    ('GRUB_CMDLINE_LINUX="${GRUB_CMDLINE_LINUX#x}"\n', 'the expansion'),
+    ('GRUB_CMDLINE_LINUX="${GRUB_CMDLINE_LINUX:+"x"}"\n', 'quotes inside'),
+    ('GRUB_CMDLINE_LINUX=${GRUB_CMDLINE_LINUX:+x\n', 'unbalanced ${'),
+    ('GRUB_CMDLINE_LINUX="`cat /x`"\n', 'command substitution'),
+    ('GRUB_CMDLINE_LINUX="a"\nGRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX iommu=soft"\n', 'uses shell expansion; move them'),
     ('GRUB_CMDLINE_LINUX=$(cat /x)\n', 'shell expansion'),
     ('[ -e /x ] && GRUB_CMDLINE_LINUX="x"\n', 'cannot be edited safely'),
     ('GRUB_CMDLINE_LINUX+=" x"\n', 'cannot be edited safely'),
@@ -338,7 +369,8 @@ def test_running_cmdline_missing_is_empty(fake_host):
 def test_parse_assignments_positions():
     text = 'X=1\nGRUB_CMDLINE_LINUX="a b" # c\n'
     (assignment,) = parse_assignments('/f', text)
-    assert text[assignment.start:assignment.end] == '"a b"' and assignment.value == 'a b' and assignment.line == 2
+    assert text[assignment.start:assignment.end] == '"a b"' and assignment.line == 2
+    assert GrubDefaults({}, [assignment]).value('GRUB_CMDLINE_LINUX') == 'a b'
     with pytest.raises(BootloaderError):
         parse_assignments('/f', 'GRUB_CMDLINE_LINUX=x\\')
     assert GrubDefaults({}, []).cmdline() == ''

@@ -207,7 +207,8 @@ def test_explicit_vendor_mismatch_warns(fake_host, commands, run_module, monkeyp
 @pytest.mark.parametrize('grub', [
     'GRUB_CMDLINE_LINUX="quiet\n',
     "GRUB_CMDLINE_LINUX='quiet\n",
-    'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX quiet"\n',
+    'GRUB_CMDLINE_LINUX="$HOME quiet"\n',
+    'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX intel_iommu=off"\n',
     'if true; then GRUB_CMDLINE_LINUX="x"; fi\n',
 ])
 def test_malformed_grub_refused(fake_host, commands, run_module, grub):
