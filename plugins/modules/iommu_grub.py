@@ -30,7 +30,7 @@ description:
     C(/etc/default/grub.d/*.cfg) file that overrides it; owned parameters are removed from
     C(GRUB_CMDLINE_LINUX_DEFAULT) (which would otherwise win); then C(update-grub) (or
     C(grub-mkconfig -o /boot/grub/grub.cfg)) regenerates the boot configuration. A variable that appends to
-    itself (C("$GRUB_CMDLINE_LINUX console=ttyS0"), tuned's C($tuned_params) line) is understood and kept;
+    itself (C("$GRUB_CMDLINE_LINUX console=ttyS0"), the C($tuned_params) line of tuned) is understood and kept;
     other shell expansion, command substitution, conditionals or unbalanced quotes are refused, never rewritten.'
   - 'RHEL/CentOS/Fedora/Rocky/AlmaLinux: C(grubby --update-kernel=ALL) edits every BLS boot entry, and
     C(GRUB_CMDLINE_LINUX) in C(/etc/default/grub) is kept in step so a later C(grub2-mkconfig) keeps them.'
