@@ -429,9 +429,19 @@ class GrubDefaults:
         return ' '.join(cmdline_words(self.value(CMDLINE_VAR)) + cmdline_words(self.value(CMDLINE_DEFAULT_VAR)))
 
 
-def _parse(text, where):
+def _is_parameter(word):
     try:
-        return KernelCmdline.parse(' '.join(cmdline_words(text)))
+        KernelArg.parse(word)
+    except KernelCmdlineError:
+        return False
+    return True
+
+
+def _parse(text, where):
+    """The parameters of a configured or running line; words that are no parameter at all (whatever
+    the kernel makes of them) are foreign to every owner and skipped, unbalanced quotes are an error."""
+    try:
+        return KernelCmdline.parse(' '.join(word for word in cmdline_words(text) if _is_parameter(word)))
     except KernelCmdlineError as exc:
         raise BootloaderError('%s: %s' % (where, exc))
 
@@ -446,7 +456,7 @@ def replace_words(text, owned_keys, desired):
     desired = [str(arg) for arg in desired]
     out, inserted, init = [], False, False
     for word in _split_words(text.strip()):
-        if init or word.startswith('$'):
+        if init or word.startswith('$') or not _is_parameter(word):
             out.append(word)
             continue
         if word == '--':

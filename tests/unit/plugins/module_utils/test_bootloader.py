@@ -123,6 +123,15 @@ def test_owned_key_in_cmdline_linux_default_is_removed_there(fake_host, commands
         'GRUB_CMDLINE_LINUX_DEFAULT="quiet"\nGRUB_CMDLINE_LINUX="intel_iommu=on iommu=pt"\n'
 
 
+def test_words_that_are_no_parameter_are_kept_as_foreign(fake_host, commands, module):
+    grub = 'GRUB_CMDLINE_LINUX="a+b=1 intel_iommu=off @x"\n'
+    debian_host(fake_host, commands, grub=grub, cmdline=BOOT + ' a+b=1 intel_iommu=on iommu=pt')
+    result = ensure_kernel_args(module(), IOMMU, ON)
+    assert fake_host.read('/etc/default/grub') == 'GRUB_CMDLINE_LINUX="a+b=1 intel_iommu=on iommu=pt @x"\n'
+    assert result['reboot_required'] is False
+    assert not ensure_kernel_args(module(), IOMMU, ON)['changed']
+
+
 def test_missing_line_is_added(fake_host, commands, module):
     debian_host(fake_host, commands, grub='GRUB_DEFAULT=0\n# GRUB_CMDLINE_LINUX="old"\nGRUB_TIMEOUT=5')
     result = ensure_kernel_args(module(), IOMMU, ON)
