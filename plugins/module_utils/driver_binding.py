@@ -372,29 +372,45 @@ class Binder:
     def probe(self, device):
         self._write(PROBE, device.address)
 
-    def bind(self, binding):
+    def prepare(self, binding):
+        """First half of a binding: ``driver_override`` and unbind (no probe yet)."""
         device, target = binding.device, binding.target
         binding.touched = True
         if target == 'kernel':
             if device.driver_override is not None:
                 self.set_override(device, None)
-            if device.driver is None or device.driver in NOT_KERNEL:
+            if device.driver in NOT_KERNEL:
                 self.unbind(device)
-                self.probe(device)
-            after = device.driver
-            if after is None or after in NOT_KERNEL:
-                raise BindError('%s: after drivers_probe it is bound to %s, not to a kernel driver (is the driver '
-                                'module available? see dmesg)' % (device.address, after or 'nothing'))
             return
         if device.driver_override != target:
             self.set_override(device, target)
         if device.driver != target:
             self.unbind(device)
+
+    def finish(self, binding):
+        """Second half: ``drivers_probe`` when unbound, then verify the ``driver`` link."""
+        device, target = binding.device, binding.target
+        if device.driver is None:
             self.probe(device)
         after = device.driver
-        if after != target:
+        if target == 'kernel':
+            if after is None or after in NOT_KERNEL:
+                raise BindError('%s: after drivers_probe it is bound to %s, not to a kernel driver (is the driver '
+                                'module available? see dmesg)' % (device.address, after or 'nothing'))
+        elif after != target:
             raise BindError('%s: after drivers_probe it is bound to %s, not %s (see dmesg for the probe error)'
                             % (device.address, after or 'nothing', target))
+
+    def bind_group(self, bindings):
+        """Bind devices that share an IOMMU group together: all unbound first, then probed.
+
+        vfio-pci accepts a device only when the other members of its group are
+        unbound or on vfio-pci, so the group is emptied before any probe.
+        """
+        for binding in bindings:
+            self.prepare(binding)
+        for binding in bindings:
+            self.finish(binding)
 
     def restore(self, binding):
         """Put the previous driver and override back; returns an error text or None."""
@@ -601,6 +617,11 @@ class DriverBind:
         binder = Binder(self.fs)
         done = []
         lines_before, lines_after = [], []
+        groups = {}
+        for binding in bindings:
+            if binding.needs_change:
+                group = binding.device.iommu_group
+                groups.setdefault(binding.address if group is None else group, []).append(binding)
         try:
             for binding in bindings:
                 if not binding.needs_change:
@@ -610,10 +631,11 @@ class DriverBind:
                 lines_after.append('%s: driver %s, driver_override %s' % (
                     binding.address, self.target if self.target != 'kernel' else '(kernel default)',
                     self.target if self.target != 'kernel' else '(null)'))
+            for batch in sorted(groups.values(), key=lambda items: items[0].address):
                 if check:
-                    continue
-                done.append(binding)
-                binder.bind(binding)
+                    break
+                done.extend(batch)
+                binder.bind_group(batch)
             units = BootUnits(self.module, self.fs, BIND_UNIT_PREFIX, BIND_HELPER, BIND_HELPER_CONTENT)
             desired = {}
             for binding in bindings:
