@@ -484,10 +484,34 @@ def testpmd_verdict(stats, min_mpps=0.0, max_drop_ratio=0.0, require_numa_alignm
         'passed': not reasons,
         'reasons': reasons,
         'figures': figures,
+        'summary': summary_lines(figures, not reasons),
         'thresholds': {'min_mpps': min_mpps, 'max_drop_ratio': max_drop_ratio, 'min_packets': min_packets,
                        'require_numa_alignment': bool(require_numa_alignment), 'require_rx': bool(require_rx),
                        'require_tx': bool(require_tx)},
     }
+
+
+def _rate(value):
+    return 'n/a' if value is None else '%.3f' % value
+
+
+def summary_lines(figures, passed):
+    """Human-readable lines of a verdict's figures: one per port, the total, NUMA."""
+    lines = []
+    for port in figures.get('ports') or []:
+        lines.append('port %s: RX %s packets (%s Mpps), TX %s packets (%s Mpps), RX dropped %s, TX dropped %s, RX missed %s' % (
+            port.get('port'), port.get('rx_packets'), _rate(port.get('rx_mpps')), port.get('tx_packets'),
+            _rate(port.get('tx_mpps')), port.get('rx_dropped'), port.get('tx_dropped'), port.get('rx_missed')))
+    duration = figures.get('duration')
+    lines.append('total: RX %s packets, TX %s packets, %s Mpps over %s s (%s), drop ratio %s' % (
+        figures.get('rx_packets'), figures.get('tx_packets'), _rate(figures.get('mpps')),
+        'n/a' if duration is None else '%.3f' % duration, figures.get('duration_source') or 'unknown duration',
+        figures.get('drop_ratio')))
+    aligned = figures.get('numa_aligned')
+    lines.append('NUMA: %s' % ('aligned' if aligned else 'not checked (no placement in the log)' if aligned is None
+                               else 'NOT aligned: ' + '; '.join(figures.get('numa_mismatches') or [])))
+    lines.append('verdict: %s (%s mode)' % ('PASSED' if passed else 'FAILED', figures.get('forward_mode')))
+    return lines
 
 
 # ---------------------------------------------------------------------------

@@ -273,3 +273,13 @@ def test_numa_alignment_is_enforced_only_when_required():
     assert required['reasons'] == ['NUMA mismatch: stream P0->P1: RX port 0 on node 0, TX port 1 on node 1, lcore 1 on node 0']
     assert verdict(tp.parse_testpmd_log('Bye...'), require_numa_alignment=True)['reasons'][-1].startswith(
         'NUMA alignment required but the log holds no NUMA placement')
+
+
+def test_summary_lines_report_ports_total_numa_and_verdict():
+    lines = verdict(stats('io_null', 8))['summary']
+    assert lines[0] == ('port 0: RX 190252288 packets (23.782 Mpps), TX 190252288 packets (23.782 Mpps), '
+                        'RX dropped 0, TX dropped 0, RX missed 0')
+    assert lines[2] == 'total: RX 380504576 packets, TX 380504576 packets, 47.563 Mpps over 8.000 s (argument), drop ratio 0.0'
+    assert lines[3] == 'NUMA: aligned' and lines[4] == 'verdict: PASSED (io mode)'
+    failed = verdict(stats('eal_nohuge'))['summary']
+    assert failed[-2] == 'NUMA: not checked (no placement in the log)' and failed[-1] == 'verdict: FAILED (None mode)'

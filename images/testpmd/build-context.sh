@@ -1,0 +1,80 @@
+#!/bin/sh
+# Copyright: (c) 2026, nfv.dpdk maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Collect a FROM scratch build context for the nfv.dpdk testpmd image from this machine's
+# Debian packages (dpdk, librte-net-*, coreutils, dash): dpdk-testpmd, timeout, date, dash
+# as /bin/sh, their shared-library closure with symlinks kept, libgcc_s, the whole PMD
+# plugin directory and the closure of every PMD in it, and the launcher.
+#
+#   build-context.sh CONTEXT_DIR [PMD_DIR]
+#
+# CONTEXT_DIR gets rootfs/ and Containerfile; build it with
+#   podman build --network=none -t localhost/nfv-dpdk-testpmd:latest CONTEXT_DIR
+set -eu
+
+context=${1:?usage: build-context.sh CONTEXT_DIR [PMD_DIR]}
+here=$(cd "$(dirname "$0")" && pwd)
+testpmd=$(command -v dpdk-testpmd) || { echo "dpdk-testpmd not found: install the dpdk package" >&2; exit 1; }
+libdir=$(dirname "$(ldd "$testpmd" | awk '/librte_eal\.so/ {print $3; exit}')")
+pmd_dir=${2:-$(ls -d "$libdir"/dpdk/pmds-* 2>/dev/null | head -n 1)}
+[ -d "$pmd_dir" ] || { echo "no DPDK PMD directory under $libdir/dpdk" >&2; exit 1; }
+
+rootfs=$context/rootfs
+rm -rf "$rootfs"
+mkdir -p "$rootfs/usr/bin" "$rootfs/usr/local/bin" "$rootfs/tmp" "$rootfs/run" "$rootfs/dev" "$rootfs/proc" \
+    "$rootfs/sys" "$rootfs/etc"
+chmod 1777 "$rootfs/tmp"
+mkdir -p "$rootfs/var" && ln -sfn ../run "$rootfs/var/run"
+# Keep the host's merged-/usr layout (Debian 12: /lib -> usr/lib, /bin -> usr/bin).
+for top in bin sbin lib lib64; do
+    if [ -L "/$top" ]; then ln -sfn "$(readlink "/$top")" "$rootfs/$top"; fi
+done
+
+# Copy a path as it is (a symlink stays a symlink), its directory's real location
+# included, then whatever it points to, until a regular file is reached.
+copy_path() {
+    path=$1
+    while :; do
+        dir=$(cd "$(dirname "$path")" && pwd -P)
+        real=$dir/$(basename "$path")
+        if [ ! -e "$rootfs$real" ] && [ ! -L "$rootfs$real" ]; then
+            mkdir -p "$rootfs$dir"
+            cp -a "$real" "$rootfs$real"
+        fi
+        [ -L "$real" ] || break
+        target=$(readlink "$real")
+        case $target in /*) path=$target ;; *) path=$dir/$target ;; esac
+    done
+}
+
+closure() {
+    ldd "$1" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'
+}
+
+binaries="$testpmd $(command -v timeout) $(command -v date) $(command -v dash)"
+list=$context/files.txt
+: > "$list"
+for file in $binaries; do
+    echo "$file" >> "$list"
+    closure "$file" >> "$list"
+done
+for gcc in "$libdir"/libgcc_s.so.1 /lib/x86_64-linux-gnu/libgcc_s.so.1; do
+    [ -e "$gcc" ] && echo "$gcc" >> "$list" && break
+done
+# Every PMD is dlopen()ed by EAL at start-up: a missing dependency of any of them
+# makes EAL init fail, so the whole directory goes in with each one's closure.
+for pmd in "$pmd_dir"/*; do
+    echo "$pmd" >> "$list"
+    case $pmd in *.so.*[0-9]) closure "$pmd" >> "$list" ;; esac
+done
+sort -u "$list" -o "$list"
+while read -r file; do copy_path "$file"; done < "$list"
+
+ln -sfn "$(command -v dash)" "$rootfs/usr/bin/sh"
+cp "$here/testpmd-launcher" "$rootfs/usr/local/bin/testpmd-launcher"
+chmod 0755 "$rootfs/usr/local/bin/testpmd-launcher"
+printf 'root:x:0:0:root:/root:/bin/sh\n' > "$rootfs/etc/passwd"
+printf 'root:x:0:\n' > "$rootfs/etc/group"
+cp "$here/Containerfile" "$context/Containerfile"
+echo "build-context: $(wc -l < "$list") files from $(dpkg-query -W -f='${Version}' dpdk 2>/dev/null || echo '?'), $(du -sm "$rootfs" | cut -f1) MB in $rootfs"
