@@ -159,8 +159,8 @@ class HugepagePool:
         }
 
     def __repr__(self):
-        return 'HugepagePool(%s, total=%d, free=%d, surplus=%d)' % (pool_label(self.size_kb, self.node),
-                                                                     self.total, self.free, self.surplus)
+        return 'HugepagePool(%s, total=%d, free=%d, surplus=%d)' % (
+            pool_label(self.size_kb, self.node), self.total, self.free, self.surplus)
 
 
 def _unescape_mount_field(text):
@@ -312,7 +312,7 @@ def set_pool(fs, size_kb, count, node=None, compact=True):
     before = HugepagePool.read(fs, size_kb, node)
     if before is None:
         raise OSError('%s does not exist' % pool_dir(size_kb, node))
-    result = {'requested': count, 'previous': before.persistent, 'obtained': None, 'attempts': 0, 'compacted': False}
+    result = {'requested': count, 'previous': before.persistent, 'obtained': before.persistent, 'attempts': 0, 'compacted': False}
     for attempt in (1, 2):
         fs.write(path, count)
         result['attempts'] = attempt

@@ -47,7 +47,7 @@ def run_hugepages(args, check=False):
     if check:
         argv.append('--check')
     started = time.monotonic()
-    proc = subprocess.run(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    proc = subprocess.run(argv, check=False, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           universal_newlines=True, timeout=300)
     elapsed = time.monotonic() - started
     try:
@@ -122,7 +122,7 @@ def test_reserve_check_and_release_2m_pages(pools, capsys):
     again, second = run_hugepages(args)
     assert not again.get('failed') and again['changed'] is False
 
-    checked, _ = run_hugepages({'pools': [{'size': '2M', 'count': original}]}, check=True)
+    checked = run_hugepages({'pools': [{'size': '2M', 'count': original}]}, check=True)[0]
     assert checked['changed'] is True and checked['pools'][0]['after']['persistent'] == original
     assert read_int(POOL + '/nr_hugepages') == wanted, 'check mode changed the pool'
 
@@ -138,11 +138,11 @@ def test_reserve_check_and_release_2m_pages(pools, capsys):
 def test_node0_pool_and_oversized_request_refused(pools):
     original = pools.original[NODE0_POOL]
     pools.set_by_us(NODE0_POOL, original + 32)
-    result, _ = run_hugepages({'pools': [{'size': '2M', 'count': original + 32, 'node': 0}]})
+    result = run_hugepages({'pools': [{'size': '2M', 'count': original + 32, 'node': 0}]})[0]
     assert not result.get('failed'), result.get('msg')
     assert result['changed'] and read_int(NODE0_POOL + '/nr_hugepages') == original + 32
 
     # More than node 0 holds: refused before anything changes.
-    refused, _ = run_hugepages({'pools': [{'size': '2M', 'count': 10 ** 7, 'node': 0}]})
+    refused = run_hugepages({'pools': [{'size': '2M', 'count': 10 ** 7, 'node': 0}]})[0]
     assert refused.get('failed') and 'more than the node can spare' in refused['msg']
     assert read_int(NODE0_POOL + '/nr_hugepages') == original + 32
