@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
 import os
+import subprocess
 
 import pytest
 
@@ -7,6 +8,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.nfv.dpdk.plugins.module_utils import bootloader
+from ansible_collections.nfv.dpdk.plugins.module_utils.kernel_cmdline import KernelArg
 from ansible_collections.nfv.dpdk.plugins.module_utils.bootloader import (
     BootloaderError, GrubDefaults, ensure_kernel_args, parse_assignments, read_configured_cmdline, running_cmdline)
 from ansible_collections.nfv.dpdk.tests.unit.modulerunner import ModuleExit
@@ -384,3 +386,41 @@ def test_parse_assignments_positions():
         parse_assignments('/f', 'GRUB_CMDLINE_LINUX=x\\')
     assert GrubDefaults({}, []).cmdline() == ''
     assert bootloader.parse_os_release('ID="rhel"\nNAME=\'A B\'\n# c\nX="a\\"b"\n') == {'ID': 'rhel', 'NAME': 'A B', 'X': 'a"b'}
+
+
+# -- what /bin/sh makes of the files (grub-mkconfig sources them with sh) ---------------------
+
+SH_SAMPLES = [
+    GRUB,
+    TUNED,
+    'GRUB_CMDLINE_LINUX_DEFAULT="quiet iommu=soft"\nGRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT splash"\n'
+    'GRUB_CMDLINE_LINUX="${GRUB_CMDLINE_LINUX} console=ttyS0"\n',
+    "export GRUB_CMDLINE_LINUX='quiet splash'\n",
+    'GRUB_CMDLINE_LINUX=quiet\\ x=\\"y\\"\n',
+    'GRUB_CMDLINE_LINUX="a=\\"x y\\"" # trailing comment\n',
+    'GRUB_CMDLINE_LINUX="quiet \\\n  nosplash"\n',
+    'GRUB_CMDLINE_LINUX="a"\'b c\'"d"\nGRUB_CMDLINE_LINUX_DEFAULT=${GRUB_CMDLINE_LINUX_DEFAULT:-"x"}\n'.replace('"x"', 'x'),
+    'GRUB_CMDLINE_LINUX="hugepagesz=1G hugepages=4 intel_iommu=on,sm_on \\$x \\\\y"\n',
+    '',
+]
+
+
+def _sh_values(path):
+    script = '. "$1"; printf "%s\\0%s" "$GRUB_CMDLINE_LINUX" "$GRUB_CMDLINE_LINUX_DEFAULT"'
+    out = subprocess.run(['/bin/sh', '-c', script, 'sh', path], env={'PATH': '/usr/bin:/bin'},
+                         check=True, capture_output=True, text=True).stdout
+    return tuple(out.split('\0'))
+
+
+@pytest.mark.skipif(not os.path.exists('/bin/sh'), reason='needs /bin/sh')
+@pytest.mark.parametrize('grub', SH_SAMPLES)
+def test_sh_reads_the_files_as_we_do_before_and_after_the_edit(fake_host, commands, module, grub):
+    debian_host(fake_host, commands, grub=grub)
+    path = fake_host.path('/etc/default/grub')
+    ours = GrubDefaults.read()
+    assert _sh_values(path) == (ours.value('GRUB_CMDLINE_LINUX'), ours.value('GRUB_CMDLINE_LINUX_DEFAULT'))
+    ensure_kernel_args(module(), IOMMU, ON)
+    ours = GrubDefaults.read()
+    linux, default = _sh_values(path)
+    assert (linux, default) == (ours.value('GRUB_CMDLINE_LINUX'), ours.value('GRUB_CMDLINE_LINUX_DEFAULT'))
+    assert bootloader._parse(linux + ' ' + default, 'sh').select(IOMMU) == [KernelArg.parse(a) for a in ON]
