@@ -91,6 +91,12 @@ options:
         description: The copy to put back.
         type: path
         required: true
+      policy:
+        description: Ignored; accepted so that RV(removed) can be passed as it is.
+        type: str
+      reason:
+        description: Ignored; accepted so that RV(removed) can be passed as it is.
+        type: str
 '''
 
 EXAMPLES = r'''
@@ -173,6 +179,8 @@ ARGUMENT_SPEC = dict(
     restore=dict(type='list', elements='dict', default=[], options=dict(
         path=dict(type='path', required=True),
         backup_file=dict(type='path', required=True),
+        policy=dict(type='str'),
+        reason=dict(type='str'),
     )),
 )
 
