@@ -290,19 +290,17 @@ def _kubelet_findings(facts):
             'kubelet_cpu_manager_not_static', WARNING,
             'The kubelet CPU manager policy is "%s": DPDK pods do not get exclusive CPUs.' % policy,
             '%s (cpuManagerPolicy: static)' % FIX_KUBELET))
-    state_policy = kubelet.get('state_policy')
+    state_policy, state_file = kubelet.get('state_policy'), kubelet.get('state_file')
     if kubelet.get('state_error'):
         findings.append(_finding(
             'kubelet_cpu_manager_state_corrupt', ERROR,
-            '%s cannot be parsed (%s): the kubelet refuses to start.' % (kubelet.get('state_file'),
-                                                                          kubelet['state_error']),
+            '%s cannot be parsed (%s): the kubelet refuses to start.' % (state_file, kubelet['state_error']),
             '%s (stops the kubelet, removes the stale state, starts it)' % FIX_KUBELET, [kubelet.get('state_file')]))
     elif policy is not None and state_policy is not None and state_policy != policy:
         findings.append(_finding(
             'kubelet_cpu_manager_state_stale', ERROR,
             '%s was written by the "%s" policy but the kubelet is configured for "%s": the kubelet will exit with '
-            '"could not restore state from checkpoint" and crash-loop.' % (kubelet.get('state_file'), state_policy,
-                                                                            policy),
+            '"could not restore state from checkpoint" and crash-loop.' % (state_file, state_policy, policy),
             '%s (stops the kubelet, removes %s, starts it)' % (FIX_KUBELET, kubelet.get('state_file')),
             [kubelet.get('state_file')]))
     elif policy == 'static' and state_policy == 'static' and kubelet.get('state_cpus') and facts.get('cpu'):

@@ -71,8 +71,8 @@ attributes:
     description: Linux hosts (x86_64 and aarch64); CPU flag checks apply to x86 only.
 notes:
   - Interfaces that carry a route (IPv4 or IPv6, link-local and multicast IPv6 routes excepted) are never
-    counted as free for DPDK (C(dpdk_candidate=false)): binding them would cut the node off.
-  - Mellanox/NVIDIA NICs (mlx4/mlx5) are bifurcated: DPDK uses them with the kernel driver bound, so they are
+    counted as free for DPDK (C(dpdk_candidate=false)), because binding them would cut the node off.
+  - Mellanox/NVIDIA NICs (mlx4/mlx5) are bifurcated. DPDK uses them with the kernel driver bound, so they are
     candidates without vfio-pci.
   - Whether vfio-pci can be loaded is decided from C(/lib/modules/<release>/modules.dep) and C(modules.builtin);
     when neither can be read it is reported as unknown (V(null)).
@@ -203,8 +203,8 @@ ansible_facts:
         kernel_modules:
           description:
             - C(loaded) (vfio, vfio_pci, vfio_iommu_type1, uio, uio_pci_generic, igb_uio, mlx5_core, mlx5_ib,
-              ib_uverbs; true when C(/sys/module/<name>) exists), C(available) (vfio_pci, uio_pci_generic, igb_uio:
-              in C(modules.dep) or C(modules.builtin); V(null) when unknown), C(kernel_release), C(modules_dir) and
+              ib_uverbs; true when C(/sys/module/<name>) exists), C(available) (vfio_pci, uio_pci_generic, igb_uio;
+              true when in C(modules.dep) or C(modules.builtin), V(null) when unknown), C(kernel_release), C(modules_dir) and
               C(modules_error).
           returned: when O(gather) includes V(modules) or V(all)
           type: dict
