@@ -30,7 +30,8 @@ Platforms:
   ``grubby --update-kernel=ALL --args=... --remove-args=...`` on the BLS entries
   (each option one argv element), read back with ``grubby --info=ALL`` and
   ``--info=DEFAULT``; ``GRUB_CMDLINE_LINUX`` in ``/etc/default/grub`` is kept in
-  step so that a later ``grub2-mkconfig`` or kernel update keeps the parameters.
+  step so that a later ``grub2-mkconfig`` keeps the parameters, and so is
+  ``/etc/kernel/cmdline`` where it exists (kernel-install builds new kernels' entries from it).
 * Anything else (SUSE, systemd-boot only, no GRUB): a clear failure naming what
   is supported.
 
@@ -60,6 +61,7 @@ GRUB_DEFAULT_D = '/etc/default/grub.d'
 GRUB_CFG = '/boot/grub/grub.cfg'
 OS_RELEASE = ('/etc/os-release', '/usr/lib/os-release')
 PROC_CMDLINE = '/proc/cmdline'
+KERNEL_CMDLINE = '/etc/kernel/cmdline'
 
 CMDLINE_VAR = 'GRUB_CMDLINE_LINUX'
 CMDLINE_DEFAULT_VAR = 'GRUB_CMDLINE_LINUX_DEFAULT'
@@ -717,6 +719,10 @@ def _ensure_rhel(module, fs, owned_keys, desired, running, reboot_required):
     grubby = Grubby(module)
     defaults = GrubDefaults.read(fs, required=False) if fs.exists(GRUB_DEFAULT) else None
     texts = plan_grub_defaults(defaults, owned_keys, desired) if defaults else {}
+    # kernel-install (new kernels on RHEL 9/Fedora) takes the options of new entries from here.
+    kernel_cmdline = fs.read_raw(KERNEL_CMDLINE)
+    if kernel_cmdline is not None and not _parse(kernel_cmdline, KERNEL_CMDLINE).matches(owned_keys, desired):
+        texts[KERNEL_CMDLINE] = replace_words(kernel_cmdline, owned_keys, desired) + '\n'
     entries = grubby.info('ALL')
     if not entries:
         raise BootloaderError('grubby --info=ALL shows no boot entries')

@@ -33,7 +33,8 @@ description:
     itself (C("$GRUB_CMDLINE_LINUX console=ttyS0"), the C($tuned_params) line of tuned) is understood and kept;
     other shell expansion, command substitution, conditionals or unbalanced quotes are refused, never rewritten.'
   - 'RHEL/CentOS/Fedora/Rocky/AlmaLinux: C(grubby --update-kernel=ALL) edits every BLS boot entry, and
-    C(GRUB_CMDLINE_LINUX) in C(/etc/default/grub) is kept in step so a later C(grub2-mkconfig) keeps them.'
+    C(GRUB_CMDLINE_LINUX) in C(/etc/default/grub) is kept in step so a later C(grub2-mkconfig) keeps them, and
+    so is C(/etc/kernel/cmdline) where it exists (kernel-install builds the entries of new kernels from it).'
   - Other platforms (SUSE, systemd-boot only, no GRUB) are refused with a message naming what is supported.
   - Every file edited is backed up first and restored when regeneration fails; the task then fails with the
     command's error output. The boot configuration is regenerated only when a file changed.

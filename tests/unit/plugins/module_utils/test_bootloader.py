@@ -336,6 +336,15 @@ def test_rhel_spelling_variants_and_absent(fake_host, commands, module):
         '/usr/bin/grubby', '--update-kernel=ALL', '--remove-args=intel-iommu=on iommu=pt intel_iommu=on']
 
 
+def test_rhel_keeps_etc_kernel_cmdline_in_step(fake_host, commands, module):
+    rhel_host(fake_host, commands, grub=None)
+    fake_host.file('/etc/kernel/cmdline', 'root=UUID=5b12f430 ro intel_iommu=off quiet\n')
+    result = ensure_kernel_args(module(), IOMMU, ON)
+    assert fake_host.read('/etc/kernel/cmdline') == 'root=UUID=5b12f430 ro intel_iommu=on iommu=pt quiet\n'
+    assert result['backup_files'][0].startswith('/etc/kernel/cmdline.')
+    assert not ensure_kernel_args(module(), IOMMU, ON)['changed']
+
+
 def test_rhel_check_mode_only_reads(fake_host, commands, module):
     grubby = rhel_host(fake_host, commands, os_release=ROCKY_OS_RELEASE)
     before = fake_host.snapshot()
