@@ -1,0 +1,193 @@
+# -*- coding: utf-8 -*-
+"""The dpdk_testpmd role's Pod: rendered from the role's own defaults and task wiring.
+
+The role's first task maps role variables to pod parameters (tasks/main.yml); this test
+templates that mapping with ansible's Templar over defaults/main.yml (plus overrides),
+builds the Pod with the same filter code the role calls, validates it with
+kubernetes-validate --strict for the supported Kubernetes versions and checks what the
+schema cannot: Guaranteed QoS, hugepages, no privilege, only IPC_LOCK.
+"""
+
+import os
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from ansible.errors import AnsibleFilterError
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+
+from ansible_collections.nfv.dpdk.plugins.filter.testpmd import FilterModule
+from ansible_collections.nfv.dpdk.plugins.module_utils import testpmd as tp
+
+ROLE = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'roles', 'dpdk_testpmd')
+KUBERNETES_VERSIONS = ['1.29.0', '1.30.0', '1.31.0', '1.32.0', '1.33.0']
+FILTERS = FilterModule().filters()
+
+
+def _trust(value):
+    if isinstance(value, str):
+        return trust_as_template(value)
+    if isinstance(value, dict):
+        return dict((key, _trust(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return [_trust(item) for item in value]
+    return value
+
+
+def role_params(**overrides):
+    """The pod parameters the role computes from its defaults and ``overrides``."""
+    with open(os.path.join(ROLE, 'defaults', 'main.yml')) as handle:
+        variables = yaml.safe_load(handle)
+    with open(os.path.join(ROLE, 'tasks', 'main.yml')) as handle:
+        first_task = yaml.safe_load(handle)[0]
+    variables['role_path'] = ROLE
+    variables.update(overrides)
+    templar = Templar(loader=DataLoader(), variables=_trust(variables))
+    return templar.template(_trust(first_task['vars']['dpdk_testpmd_pod_params']))
+
+
+def manifest(**overrides):
+    return FILTERS['testpmd_pod_manifest'](role_params(**overrides))
+
+
+SRIOV = dict(dpdk_testpmd_sriov_count=2, dpdk_testpmd_networks=['sriov-dpdk-a', 'sriov-dpdk-b'],
+             dpdk_testpmd_forward_mode='mac', dpdk_testpmd_eth_peers=['02:00:00:00:00:02', '02:00:00:00:00:01'],
+             dpdk_testpmd_node_selector={'kubernetes.io/hostname': 'worker-1'}, dpdk_testpmd_cpus=4,
+             dpdk_testpmd_hugepage_size='1Gi', dpdk_testpmd_hugepages='2Gi', dpdk_testpmd_memory='2Gi')
+VARIANTS = {
+    'null_vdevs': dict(dpdk_testpmd_vdevs=['net_null0', 'net_null1']),
+    'af_packet_vdev': dict(dpdk_testpmd_vdevs=['net_af_packet0,iface=eth0'], dpdk_testpmd_forward_mode='rxonly'),
+    'sriov_two_vfs': SRIOV,
+    'sriov_custom_resource': dict(SRIOV, dpdk_testpmd_sriov_resource='openshift.io/mlx_dpdk', dpdk_testpmd_namespace='dpdk-test',
+                                  dpdk_testpmd_name='tp-1', dpdk_testpmd_labels={'team': 'ran'}),
+}
+
+
+@pytest.mark.parametrize('variant', sorted(VARIANTS))
+@pytest.mark.parametrize('version', KUBERNETES_VERSIONS)
+def test_manifest_is_a_valid_pod_for_every_supported_kubernetes(variant, version):
+    pod = manifest(**VARIANTS[variant])
+    kubernetes_validate.validate(pod, version, strict=True)
+
+
+@pytest.mark.parametrize('version', KUBERNETES_VERSIONS)
+def test_podman_rewrite_is_still_a_valid_pod(version):
+    pod = FILTERS['testpmd_podman_manifest'](manifest(**SRIOV), '/dev/hugepages', ['0000:41:02.0', '0000:81:02.0'], ['45', '61'])
+    kubernetes_validate.validate(pod, version, strict=True)
+
+
+@pytest.mark.parametrize('variant', sorted(VARIANTS))
+def test_guaranteed_qos_hugepages_and_no_privilege(variant):
+    pod = manifest(**VARIANTS[variant])
+    assert pod['spec']['restartPolicy'] == 'Never'
+    for container in pod['spec']['containers']:
+        resources = container['resources']
+        # Guaranteed: every container sets cpu and memory, requests == limits, whole CPUs.
+        assert resources['requests'] == resources['limits']
+        assert int(resources['limits']['cpu']) >= 2 and str(int(resources['limits']['cpu'])) == resources['limits']['cpu']
+        assert 'memory' in resources['limits']
+        huge = [key for key in resources['limits'] if key.startswith('hugepages-')]
+        assert len(huge) == 1
+        security = container['securityContext']
+        assert security['privileged'] is False and security['allowPrivilegeEscalation'] is False
+        assert security['capabilities']['drop'] == ['ALL']
+        assert 'IPC_LOCK' in security['capabilities']['add']
+        mount = [m for m in container['volumeMounts'] if m['mountPath'] == '/dev/hugepages']
+        assert len(mount) == 1
+        volume = [v for v in pod['spec']['volumes'] if v['name'] == mount[0]['name']][0]
+        assert volume['emptyDir']['medium'] == 'HugePages-' + huge[0][len('hugepages-'):]
+
+
+def test_defaults_with_null_vdevs():
+    pod = manifest(dpdk_testpmd_vdevs=['net_null0', 'net_null1'])
+    container = pod['spec']['containers'][0]
+    assert container['image'] == 'localhost/nfv-dpdk-testpmd:latest'
+    assert container['resources']['limits'] == {'cpu': '2', 'memory': '1Gi', 'hugepages-2Mi': '1Gi'}
+    assert container['securityContext']['capabilities']['add'] == ['IPC_LOCK']
+    env = dict((item['name'], item['value']) for item in container['env'])
+    assert env['TESTPMD_VDEVS'] == 'net_null0;net_null1' and env['TESTPMD_PCI_ENV'] == ''
+    assert env['TESTPMD_FORWARD_MODE'] == 'io' and env['TESTPMD_DURATION'] == '10'
+    assert 'annotations' not in pod['metadata'] and 'nodeSelector' not in pod['spec']
+    assert pod['spec']['activeDeadlineSeconds'] == 310
+
+
+def test_sriov_pod_requests_vfs_with_multus_and_only_ipc_lock():
+    pod = manifest(**SRIOV)
+    container = pod['spec']['containers'][0]
+    assert container['resources']['limits'] == {'cpu': '4', 'memory': '2Gi', 'hugepages-1Gi': '2Gi',
+                                                 'intel.com/intel_sriov_dpdk': '2'}
+    assert container['securityContext']['capabilities'] == {'add': ['IPC_LOCK'], 'drop': ['ALL']}
+    assert pod['metadata']['annotations'] == {'k8s.v1.cni.cncf.io/networks': 'sriov-dpdk-a,sriov-dpdk-b'}
+    assert pod['spec']['nodeSelector'] == {'kubernetes.io/hostname': 'worker-1'}
+    assert pod['spec']['volumes'] == [{'name': 'hugepages', 'emptyDir': {'medium': 'HugePages-1Gi'}}]
+    env = dict((item['name'], item['value']) for item in container['env'])
+    assert env['TESTPMD_PCI_ENV'] == 'PCIDEVICE_INTEL_COM_INTEL_SRIOV_DPDK'
+    assert env['TESTPMD_ETH_PEERS'] == '02:00:00:00:00:02,02:00:00:00:00:01'
+    assert env['TESTPMD_FORWARD_MODE'] == 'mac' and env['TESTPMD_VDEVS'] == ''
+
+
+def test_vdevs_with_a_kernel_interface_get_the_capability_they_need():
+    caps = manifest(dpdk_testpmd_vdevs=['net_af_packet0,iface=eth0'])['spec']['containers'][0]['securityContext']['capabilities']
+    assert caps == {'add': ['IPC_LOCK', 'NET_RAW'], 'drop': ['ALL']}
+
+
+def test_podman_rewrite_maps_hugepages_and_vfio_devices():
+    pod = FILTERS['testpmd_podman_manifest'](manifest(**SRIOV), '/run/huge', ['0000:41:02.0', '0000:81:02.0'], ['45', '61', '45'])
+    spec = pod['spec']
+    container = spec['containers'][0]
+    assert container['resources']['limits'] == {'cpu': '4', 'memory': '2Gi'}
+    assert container['resources']['requests'] == {'cpu': '4', 'memory': '2Gi'}
+    assert spec['volumes'] == [
+        {'name': 'hugepages', 'hostPath': {'path': '/run/huge', 'type': 'Directory'}},
+        {'name': 'vfio-vfio', 'hostPath': {'path': '/dev/vfio/vfio', 'type': 'CharDevice'}},
+        {'name': 'vfio-45', 'hostPath': {'path': '/dev/vfio/45', 'type': 'CharDevice'}},
+        {'name': 'vfio-61', 'hostPath': {'path': '/dev/vfio/61', 'type': 'CharDevice'}},
+    ]
+    assert [m['mountPath'] for m in container['volumeMounts']] == ['/dev/hugepages', '/dev/vfio/vfio', '/dev/vfio/45', '/dev/vfio/61']
+    env = dict((item['name'], item['value']) for item in container['env'])
+    assert env['PCIDEVICE_INTEL_COM_INTEL_SRIOV_DPDK'] == '0000:41:02.0,0000:81:02.0'
+    assert env['TESTPMD_PCI_ENV'] == 'PCIDEVICE_INTEL_COM_INTEL_SRIOV_DPDK'
+    assert 'nodeSelector' not in spec and 'annotations' not in pod['metadata'] and 'namespace' not in pod['metadata']
+    assert container['securityContext']['capabilities'] == {'add': ['IPC_LOCK'], 'drop': ['ALL']}
+    # The input manifest is not modified.
+    assert manifest(**SRIOV)['spec']['volumes'][0]['emptyDir'] == {'medium': 'HugePages-1Gi'}
+
+
+@pytest.mark.parametrize('overrides,message', [
+    ({}, 'testpmd needs ports'),
+    ({'dpdk_testpmd_vdevs': ['net_null0'], 'dpdk_testpmd_cpus': 1}, 'cpus must be between 2'),
+    ({'dpdk_testpmd_vdevs': ['net_null0'], 'dpdk_testpmd_cpus': '1.5'}, 'cpus must be an integer'),
+    ({'dpdk_testpmd_vdevs': ['net_null0'], 'dpdk_testpmd_hugepages': '3Mi'}, 'must be a positive multiple of hugepage_size'),
+    ({'dpdk_testpmd_vdevs': ['net_null0'], 'dpdk_testpmd_hugepage_size': '4Mi'}, 'hugepage_size must be one of 2Mi, 1Gi'),
+    ({'dpdk_testpmd_vdevs': ['net_null0'], 'dpdk_testpmd_memory': 'lots'}, 'memory must be a Kubernetes quantity'),
+    ({'dpdk_testpmd_vdevs': ['net null0'], }, 'vdevs entries look like'),
+    ({'dpdk_testpmd_vdevs': ['net_null0'], 'dpdk_testpmd_forward_mode': 'warp'}, 'forward_mode must be one of'),
+    ({'dpdk_testpmd_vdevs': ['net_null0'], 'dpdk_testpmd_eth_peers': ['02:00:00:00:00']}, 'eth_peers entries must be MAC'),
+    ({'dpdk_testpmd_vdevs': ['net_null0'], 'dpdk_testpmd_name': 'Test_PMD'}, 'name must be a DNS label'),
+    ({'dpdk_testpmd_sriov_count': 1, 'dpdk_testpmd_sriov_resource': 'no-slash'}, 'sriov_resource must be an extended resource'),
+    ({'dpdk_testpmd_vdevs': ['net_null0'], 'dpdk_testpmd_duration': 0}, 'duration must be between 1'),
+])
+def test_bad_parameters_are_refused_with_the_field_named(overrides, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        manifest(**overrides)
+
+
+def test_unknown_parameter_and_bad_podman_input_are_refused():
+    with pytest.raises(tp.InvalidTestpmdInput, match='unknown testpmd pod parameter'):
+        tp.pod_manifest({'vdevs': ['net_null0'], 'cpu': 2})
+    pod = manifest(dpdk_testpmd_vdevs=['net_null0'])
+    with pytest.raises(AnsibleFilterError, match='PCI addresses'):
+        FILTERS['testpmd_podman_manifest'](pod, '/dev/hugepages', ['41:02.0'], ['45'])
+    with pytest.raises(AnsibleFilterError, match='IOMMU group numbers'):
+        FILTERS['testpmd_podman_manifest'](pod, '/dev/hugepages', ['0000:41:02.0'], ['../45'])
+    with pytest.raises(AnsibleFilterError, match='absolute path'):
+        FILTERS['testpmd_podman_manifest'](pod, 'hugepages')
+    with pytest.raises(AnsibleFilterError, match='expects a Pod manifest'):
+        FILTERS['testpmd_podman_manifest']({'kind': 'Deployment'})
+
+
+def test_pci_env_name_matches_the_sriov_device_plugin():
+    assert tp.pci_env_name('intel.com/intel_sriov_dpdk') == 'PCIDEVICE_INTEL_COM_INTEL_SRIOV_DPDK'
+    assert tp.pci_env_name('openshift.io/mlx-dpdk') == 'PCIDEVICE_OPENSHIFT_IO_MLX_DPDK'
