@@ -189,7 +189,8 @@ def _hugepage_findings(facts):
         by_node = {}
         for nic in facts.get('nics') or []:
             node = nic.get('numa_node')
-            if nic.get('dpdk_candidate') and node is not None and node >= 0 and node not in nodes_with_pages:
+            if (nic.get('dpdk_candidate') and not nic.get('is_vf') and node is not None and node >= 0
+                    and node not in nodes_with_pages):
                 by_node.setdefault(node, []).append(nic['address'])
         for node in sorted(by_node):
             findings.append(_finding(

@@ -302,3 +302,18 @@ def test_bad_input(x710, run_module, args, words):
     for word in words:
         assert word in result['msg']
     assert x710.snapshot() == before
+
+
+def test_diff_and_idempotence(x710, run_module):
+    first = run_module(node_facts, {}, diff=True)
+    assert not first.changed and 'diff' not in first
+    second = run_module(node_facts, {}, diff=True)
+    assert first == second
+
+
+def test_vfs_do_not_repeat_the_numa_finding(x710, run_module):
+    add_vfs(x710, '0000:af:00.0', 2, driver='vfio-pci', iommu_group_base=100)
+    facts = gather(run_module, {'include_vfs': True})
+    assert finding(facts, 'nic_numa_node_without_hugepages')['subjects'] == ['0000:af:00.0', '0000:af:00.1']
+    assert nic(facts, '0000:af:00.0')['vf_drivers'] == {'vfio-pci': 2}
+    assert nic(facts, '0000:af:02.1')['is_dpdk_bound']
