@@ -123,8 +123,8 @@ def bind_unit_content(device, driver, noiommu=False, helper=BIND_HELPER):
     lines = [
         '# Managed by Ansible (nfv.dpdk.driver_bind). Binds PCI %s to %s at boot.' % (device.address, driver),
         '[Unit]',
-        'Description=nfv.dpdk: bind PCI %s (%s:%s) to %s' % (device.address, device.vendor_id, device.device_id,
-                                                              driver),
+        'Description=nfv.dpdk: bind PCI %s (%s:%s) to %s' % (
+            device.address, device.vendor_id, device.device_id, driver),
         'DefaultDependencies=no',
         'After=%s' % ' '.join(after),
         'Before=network-pre.target kubelet.service shutdown.target',
@@ -429,8 +429,8 @@ class Binder:
         except BindError as exc:
             return str(exc)
         if device.driver != binding.driver_before:
-            return '%s is bound to %s, not back to %s' % (device.address, device.driver or 'nothing',
-                                                         binding.driver_before or 'nothing')
+            return '%s is bound to %s, not back to %s' % (
+                device.address, device.driver or 'nothing', binding.driver_before or 'nothing')
         return None
 
 

@@ -482,8 +482,8 @@ class SriovVfs:
                 problems.append('%s.device: %s' % (where, exc))
                 continue
             if device.address in seen:
-                problems.append('%s.device: %s is the same PF as %s; list each PF once' % (where, device.address,
-                                                                                         seen[device.address]))
+                problems.append('%s.device: %s is the same PF as %s; list each PF once'
+                                % (where, device.address, seen[device.address]))
                 continue
             seen[device.address] = where
             problems.extend(self._validate_pf(where, entry, device))

@@ -15,9 +15,11 @@ version_added: 0.1.0
 author:
   - nfv.dpdk maintainers (@nfv-dpdk)
 description:
-  - Binds the selected PCI functions to O(driver) the way the kernel intends it, through C(driver_override):
-    write the driver name to C(driver_override), unbind the current driver, write the address to
-    C(/sys/bus/pci/drivers_probe), and read the C(driver) link back to verify.
+  - Binds the selected PCI functions to O(driver) the way the kernel intends it, through C(driver_override).
+    It writes the driver name to C(driver_override), unbinds the current driver, writes the address to
+    C(/sys/bus/pci/drivers_probe), and reads the C(driver) link back to verify.
+  - Devices of one IOMMU group are unbound together before any of them is probed, since vfio-pci wants the whole
+    group free.
   - Loads the driver module first with C(modprobe). With O(noiommu=true) it turns on vfio's unsafe no-IOMMU mode.
   - When a step fails, every device changed in the run is put back on its previous driver and C(driver_override),
     and the module fails.
@@ -66,7 +68,7 @@ options:
     default: vfio-pci
   noiommu:
     description:
-      - Allow vfio-pci without an IOMMU by turning on C(enable_unsafe_noiommu_mode) of the vfio module. Unsafe: the
+      - Allow vfio-pci without an IOMMU by turning on C(enable_unsafe_noiommu_mode) of the vfio module. This is unsafe, the
         device can DMA anywhere in memory. Only with O(driver=vfio-pci).
     type: bool
     default: false
@@ -121,7 +123,7 @@ EXAMPLES = r'''
     vfs_of: [0000:41:00.0]
     driver: kernel
 
-- name: No IOMMU (a VM without vIOMMU): vfio-pci in unsafe no-IOMMU mode
+- name: No IOMMU (a VM without vIOMMU), vfio-pci in unsafe no-IOMMU mode
   nfv.dpdk.driver_bind:
     devices: [0000:00:05.0]
     noiommu: true

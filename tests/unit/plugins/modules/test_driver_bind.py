@@ -9,7 +9,7 @@ from ansible_collections.nfv.dpdk.plugins.module_utils.driver_binding import (
 )
 from ansible_collections.nfv.dpdk.plugins.module_utils.hostfs import HostFS
 from ansible_collections.nfv.dpdk.plugins.module_utils.pci import PciDevice
-from ansible_collections.nfv.dpdk.tests.unit.fakekernel_pci import MGMT, PF0, PF1, fake_kernel  # noqa: F401
+from ansible_collections.nfv.dpdk.tests.unit.fakekernel_pci import MGMT, PF0, PF1, fake_kernel  # noqa: F401 # pylint: disable=unused-import
 
 VF0, VF1, VF2 = '0000:41:10.0', '0000:41:10.2', '0000:41:10.4'
 UNIT_VF0 = '/etc/systemd/system/nfv-dpdk-bind-0000-41-10.0.service'

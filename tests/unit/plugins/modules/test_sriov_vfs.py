@@ -11,7 +11,7 @@ from ansible_collections.nfv.dpdk.plugins.module_utils.pci import PciDevice
 from ansible_collections.nfv.dpdk.plugins.module_utils.sriov import (
     SriovError, parse_vfinfo, set_num_vfs, sriov_unit_content, vf_attribute_args,
 )
-from ansible_collections.nfv.dpdk.tests.unit.fakekernel_pci import MGMT, PF0, PF1, fake_kernel  # noqa: F401
+from ansible_collections.nfv.dpdk.tests.unit.fakekernel_pci import MGMT, PF0, PF1, fake_kernel  # noqa: F401 # pylint: disable=unused-import
 
 UNIT0 = '/etc/systemd/system/nfv-dpdk-sriov-0000-41-00.0.service'
 UNIT1 = '/etc/systemd/system/nfv-dpdk-sriov-0000-81-00.0.service'
