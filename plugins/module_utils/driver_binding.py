@@ -33,7 +33,7 @@ import struct
 from ansible_collections.nfv.dpdk.plugins.module_utils.hostfs import HostFS
 from ansible_collections.nfv.dpdk.plugins.module_utils.pci import PciDevice, route_interfaces
 from ansible_collections.nfv.dpdk.plugins.module_utils.sriov import (
-    HELPER_DIR, UNIT_DIR, BootUnits, SriovError, key_of, resolve_device, sriov_unit_name,
+    HELPER_DIR, UNIT_DIR, BootUnits, SriovError, key_of, resolve_device, sriov_unit_name, vfio_group_users,
 )
 
 USERSPACE_DRIVERS = ('vfio-pci', 'uio_pci_generic', 'igb_uio')
@@ -530,6 +530,11 @@ class DriverBind:
             if self.target == 'vfio-pci':
                 problems.extend(self._iommu_problems(device, name, addresses))
             if binding.will_unbind:
+                if binding.driver_before == 'vfio-pci':
+                    users = vfio_group_users(self.fs, [device.iommu_group]).get(device.iommu_group)
+                    if users:
+                        problems.append('%s is in use through vfio by process %s (a DPDK application); unbinding '
+                                        'it would block until it exits: stop it first' % (name, ', '.join(users)))
                 if (device.sriov_numvfs or 0) > 0:
                     problems.append('%s has %d VFs: unbinding a PF destroys them; set num_vfs: 0 with '
                                     'nfv.dpdk.sriov_vfs first' % (name, device.sriov_numvfs))

@@ -141,6 +141,32 @@ def resolve_device(text, fs):
     return device
 
 
+def vfio_group_users(fs, groups):
+    """{group: ['1234 (dpdk-testpmd)', ...]} for the IOMMU groups whose /dev/vfio file a process holds open.
+
+    Removing or unbinding a vfio-pci device that a process (a DPDK pod) holds
+    blocks in the kernel until the process lets go, so callers refuse instead.
+    """
+    wanted = {}
+    for group in groups:
+        if group is not None:
+            wanted['/dev/vfio/%s' % group] = group
+            wanted['/dev/vfio/noiommu-%s' % group] = group
+    users = {}
+    if not wanted:
+        return users
+    for pid in fs.listdir('/proc'):
+        if not pid.isdigit():
+            continue
+        for fd in fs.listdir('/proc/%s/fd' % pid):
+            target = fs.readlink('/proc/%s/fd/%s' % (pid, fd))
+            if target in wanted:
+                name = fs.read('/proc/%s/comm' % pid) or '?'
+                users.setdefault(wanted[target], []).append('%s (%s)' % (pid, name))
+                break
+    return users
+
+
 # -- VF attributes ---------------------------------------------------------------------
 def parse_vfinfo(link_json):
     """``ip -j link show dev PF`` output -> {index: {attribute: value}} (VF_ATTRIBUTES keys)."""
@@ -518,6 +544,14 @@ class SriovVfs:
         if wanted != current and device.driver is None:
             problems.append('%s.device: %s has no driver bound; the kernel changes the VF count through the PF '
                             'driver (bind it back with nfv.dpdk.driver_bind driver=kernel)' % (where, device.address))
+        if wanted != current and current:
+            vfs = [PciDevice(address, self.fs) for address in device.vfs]
+            users = vfio_group_users(self.fs, [vf.iommu_group for vf in vfs if vf.driver == 'vfio-pci'])
+            for vf in vfs:
+                if vf.iommu_group in users and vf.driver == 'vfio-pci':
+                    problems.append('%s.num_vfs: changing %d to %d removes VF %s, which process %s holds through '
+                                    'vfio (a DPDK application); stop it first'
+                                    % (where, current, wanted, vf.address, ', '.join(users[vf.iommu_group])))
         autoprobe = entry.get('drivers_autoprobe')
         if autoprobe is not None:
             if not self.fs.exists('%s/sriov_drivers_autoprobe' % device.path):

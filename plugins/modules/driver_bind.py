@@ -29,7 +29,8 @@ description:
   - Always refuses PCI bridges; vfio-pci when the device has no IOMMU group (unless O(noiommu=true)) or its IOMMU group
     holds other devices bound to other drivers; userspace drivers for bifurcated Mellanox/NVIDIA NICs (mlx4/mlx5,
     which DPDK uses with the kernel driver bound); uio drivers under kernel lockdown, and igb_uio under Secure Boot;
-    unbinding a PF that has VFs (it would destroy them).
+    unbinding a PF that has VFs (it would destroy them); unbinding a vfio-pci device that a process (a DPDK
+    application) holds open (the unbind would block until it exits).
   - With O(persist=true) each device gets a oneshot systemd unit, C(/etc/systemd/system/nfv-dpdk-bind-<DDDD-BB-DD.F>.service),
     running the helper C(/usr/local/libexec/nfv-dpdk/driver-bind) early at boot, after the
     M(nfv.dpdk.sriov_vfs) unit of the device's PF. It is a unit and not a udev rule setting C(driver_override) because

@@ -111,7 +111,8 @@ attributes:
 notes:
   - Changing the VF count of an Intel X710/E810 PF resets the PF, and its link drops for a moment; the module warns when
     such a PF carries a route.
-  - VFs that a running DPDK application holds through vfio-pci block their removal until it exits.
+  - VFs that a running DPDK application holds through vfio-pci would block their removal until it exits, so a count
+    change that removes them is refused, naming the process.
 seealso:
   - module: nfv.dpdk.driver_bind
 '''

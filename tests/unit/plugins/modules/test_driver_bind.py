@@ -343,3 +343,13 @@ def test_bad_input_is_rejected_and_changes_nothing(fake_kernel, run_module, fake
     create(fake_kernel, 1)
     refused(run_module, fake_host, args, message)
     assert fake_kernel.writes == []
+
+
+def test_device_held_by_a_dpdk_process_is_not_unbound(fake_kernel, run_module, fake_host):
+    create(fake_kernel, 1)
+    run_module(driver_bind, {'devices': [VF0], 'persist': False})
+    fake_host.file('/dev/vfio/100', '')
+    fake_host.file('/proc/77/comm', 'dpdk-testpmd')
+    fake_host.link('/proc/77/fd/3', '/dev/vfio/100')
+    refused(run_module, fake_host, {'devices': [VF0], 'driver': 'kernel'},
+            'in use through vfio by process 77 (dpdk-testpmd)')

@@ -320,3 +320,21 @@ def test_unit_replays_every_attribute():
     assert 'sriov-vfs numvfs 0000:41:00.0 2 1\n' in unit
     assert 'sriov-vfs vf 0000:41:00.0 1 trust on\n' in unit and 'sriov-vfs vf 0000:41:00.0 1 state enable\n' in unit
     assert 'DefaultDependencies=no' in unit and 'Wants=network-pre.target' in unit
+
+
+def test_vfs_held_by_a_dpdk_process_are_not_removed(fake_kernel, run_module, fake_host):
+    create(fake_kernel, 2)
+    fake_kernel.modprobe(['vfio-pci'])
+    fake_kernel.detach('0000:41:10.2')
+    fake_kernel.attach_driver('0000:41:10.2', 'vfio-pci')
+    fake_host.file('/dev/vfio/101', '')
+    fake_host.file('/proc/4242/comm', 'dpdk-testpmd')
+    fake_host.link('/proc/4242/fd/7', '/dev/vfio/101')
+    fake_kernel.writes[:] = []
+    before = fake_host.snapshot()
+    result = run_module(sriov_vfs, {'pfs': [{'device': PF0, 'num_vfs': 4}]})
+    assert result.failed and 'removes VF 0000:41:10.2, which process 4242 (dpdk-testpmd) holds' in result['msg']
+    assert fake_host.snapshot() == before and fake_kernel.writes == []
+    # Attributes only (no count change) are fine while the VF is in use.
+    assert not run_module(sriov_vfs, {'pfs': [{'device': PF0, 'num_vfs': 2, 'vfs': [{'index': 1, 'vlan': 5}]}],
+                                      'persist': False}).failed
