@@ -66,6 +66,8 @@ _FWD_KEYS = {'RX-packets': 'rx_packets', 'RX-dropped': 'rx_dropped', 'RX-total':
              'Bad-l4csum': 'bad_l4csum', 'Bad-outer-l4csum': 'bad_outer_l4csum'}
 _NIC_KEYS = {'RX-missed': 'rx_missed', 'RX-errors': 'rx_errors', 'RX-nombuf': 'rx_nombuf',
              'TX-errors': 'tx_errors'}
+_PORT_FIGURES = ('port', 'socket', 'mac', 'link', 'rx_packets', 'tx_packets', 'rx_dropped', 'tx_dropped', 'rx_missed',
+                 'rx_mpps', 'tx_mpps', 'rx_pps_avg', 'tx_pps_avg')
 _COUNTERS = ('rx_packets', 'rx_dropped', 'rx_total', 'tx_packets', 'tx_dropped', 'tx_total')
 
 
@@ -476,9 +478,7 @@ def testpmd_verdict(stats, min_mpps=0.0, max_drop_ratio=0.0, require_numa_alignm
         'mpps': mpps,
         'numa_aligned': numa.get('aligned'),
         'numa_mismatches': numa.get('mismatches', []),
-        'ports': [dict((key, port.get(key)) for key in ('port', 'socket', 'mac', 'link', 'rx_packets', 'tx_packets', 'rx_dropped',
-                                                         'tx_dropped', 'rx_missed', 'rx_mpps', 'tx_mpps', 'rx_pps_avg', 'tx_pps_avg'))
-                  for port in ports],
+        'ports': [dict((key, port.get(key)) for key in _PORT_FIGURES) for port in ports],
     }
     return {
         'passed': not reasons,
@@ -632,8 +632,8 @@ def validate_pod_params(params):
     if amount <= 0 or amount % quantity_bytes('hugepage_size', spec['hugepage_size']):
         raise InvalidTestpmdInput('hugepages (%s) must be a positive multiple of hugepage_size (%s)' % (spec['hugepages'], spec['hugepage_size']))
     if not isinstance(spec['sriov_resource'], str) or not _RESOURCE.match(spec['sriov_resource']):
-        raise InvalidTestpmdInput('sriov_resource must be an extended resource name such as intel.com/intel_sriov_dpdk, got %r'
-                           % (spec['sriov_resource'],))
+        raise InvalidTestpmdInput('sriov_resource must be an extended resource name such as intel.com/intel_sriov_dpdk, '
+                                  'got %r' % (spec['sriov_resource'],))
     spec['sriov_count'] = _int('sriov_count', spec['sriov_count'], 0, 64)
     spec['networks'] = _strings('networks', spec['networks'])
     for network in spec['networks']:

@@ -116,8 +116,8 @@ def test_defaults_with_null_vdevs():
 def test_sriov_pod_requests_vfs_with_multus_and_only_ipc_lock():
     pod = manifest(**SRIOV)
     container = pod['spec']['containers'][0]
-    assert container['resources']['limits'] == {'cpu': '4', 'memory': '2Gi', 'hugepages-1Gi': '2Gi',
-                                                 'intel.com/intel_sriov_dpdk': '2'}
+    expected = {'cpu': '4', 'memory': '2Gi', 'hugepages-1Gi': '2Gi', 'intel.com/intel_sriov_dpdk': '2'}
+    assert container['resources']['limits'] == expected
     assert container['securityContext']['capabilities'] == {'add': ['IPC_LOCK'], 'drop': ['ALL']}
     assert pod['metadata']['annotations'] == {'k8s.v1.cni.cncf.io/networks': 'sriov-dpdk-a,sriov-dpdk-b'}
     assert pod['spec']['nodeSelector'] == {'kubernetes.io/hostname': 'worker-1'}
