@@ -36,7 +36,7 @@ import uuid
 # build_recipe() so that a change rebuilds the cached image.
 # ---------------------------------------------------------------------------
 
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2
 GUEST_SUITE = "bookworm"
 QEMU_SUITE = "trixie"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
@@ -147,6 +147,7 @@ def build_recipe(mirror: str, security_mirror: str, pubkey: str) -> dict:
         "part_start_lba": PART_START_LBA,
         "pubkey": pubkey.strip(),
         "files": guest_files(sample_uuid, pubkey, "KVER"),
+        "setup_script": chroot_setup_script(),
         "mgmt_mac": MGMT_MAC,
     }
 
@@ -230,6 +231,29 @@ def guest_files(fs_uuid: str, pubkey: str, kver: str) -> dict[str, tuple[str, in
     }
 
 
+def chroot_setup_script() -> str:
+    """Shell run chrooted in the guest root after the files of guest_files() are written."""
+    return "\n".join([
+        "set -e",
+        "grub-mkimage -O i386-pc -o /boot/grub/i386-pc/core.img -c /tmp/early.cfg"
+        " -p /boot/grub biosdisk part_msdos ext2 search_fs_uuid",
+        # as on hardware: a grub-pc upgrade reinstalls GRUB to the boot disk
+        "echo 'grub-pc grub-pc/install_devices multiselect /dev/vda' | debconf-set-selections",
+        "systemctl enable systemd-networkd.service ssh.service >/dev/null 2>&1",
+        # data-plane NICs stay unconfigured, so nothing may wait for "online";
+        # systemd-firstboot would prompt on the serial console and hang the first boot
+        "systemctl mask systemd-networkd-wait-online.service systemd-firstboot.service"
+        " apt-daily.timer apt-daily-upgrade.timer apt-daily.service apt-daily-upgrade.service"
+        " >/dev/null 2>&1",
+        # periodic jobs that only cost CPU in an emulated guest
+        "systemctl mask podman-auto-update.timer podman-auto-update.service e2scrub_all.timer"
+        " e2scrub_reap.service >/dev/null 2>&1",
+        # each overlay gets its own machine-id on its first boot
+        "rm -f /etc/machine-id /var/lib/dbus/machine-id; touch /etc/machine-id",
+        "rm -f /tmp/early.cfg",
+    ]) + "\n"
+
+
 def mbr_bytes(disk_size: int, start_lba: int = PART_START_LBA, disk_signature: int = 0x4e464450) -> bytes:
     """A DOS partition table with one bootable Linux partition from start_lba to the end."""
     if disk_size % SECTOR or disk_size // SECTOR <= start_lba:
@@ -241,6 +265,35 @@ def mbr_bytes(disk_size: int, start_lba: int = PART_START_LBA, disk_signature: i
                                start_lba, nsect)
     mbr[510:512] = b"\x55\xaa"
     return bytes(mbr)
+
+
+def grub_mbr(mbr: bytes, boot_img: bytes, core_img: bytes, core_lba: int = 1,
+             start_lba: int = PART_START_LBA) -> bytes:
+    """Sector 0 that boots GRUB's core.img embedded at core_lba (as grub-bios-setup does).
+
+    boot.img keeps the disk's BPB area, disk signature and partition table, gets
+    the LBA of core.img at 0x5c and 0xff (use the BIOS drive) at 0x64, and the
+    floppy drive check at 0x66 is replaced with two NOPs.  core.img as written
+    by grub-mkimage already lists its remaining sectors right after its first.
+    """
+    if len(mbr) != SECTOR or len(boot_img) != SECTOR:
+        raise ValueError("MBR and boot.img must be one sector")
+    if mbr[510:512] != b"\x55\xaa":
+        raise ValueError("no partition table")
+    nsect = (len(core_img) + SECTOR - 1) // SECTOR
+    if core_lba + nsect > start_lba:
+        raise ValueError("core.img (%d sectors) does not fit before the first partition" % nsect)
+    start, length, _seg = struct.unpack_from("<QHH", core_img, SECTOR - 12)
+    if start != core_lba + 1 or length != nsect - 1:
+        raise ValueError("core.img blocklist (%d, %d) does not match LBA %d" % (start, length, core_lba))
+    b = bytearray(boot_img)
+    b[0x03:0x5a] = mbr[0x03:0x5a]
+    b[0x1b8:0x1fe] = mbr[0x1b8:0x1fe]
+    struct.pack_into("<Q", b, 0x5c, core_lba)
+    b[0x64] = 0xFF
+    b[0x66:0x68] = b"\x90\x90"
+    b[510:512] = b"\x55\xaa"
+    return bytes(b)
 
 
 def kvm_probe_bootsector(loops: int = 50_000_000) -> bytes:
@@ -655,17 +708,7 @@ def build_image(lab: Lab, force: bool = False) -> str:
             if f.endswith((".mod", ".lst", ".img")):
                 shutil.copy2(f, grubdir)
         write_file(root, "/tmp/early.cfg", grub_early_cfg(fs_uuid), 0o644)
-        chroot_script = "\n".join([
-            "set -e",
-            "grub-mkimage -O i386-pc -o /boot/grub/i386-pc/core.img -c /tmp/early.cfg"
-            " -p /boot/grub biosdisk part_msdos ext2 search_fs_uuid",
-            "echo 'grub-pc grub-pc/install_devices multiselect /dev/vda' | debconf-set-selections",
-            "systemctl enable systemd-networkd.service ssh.service >/dev/null 2>&1",
-            "systemctl mask systemd-networkd-wait-online.service apt-daily.timer"
-            " apt-daily-upgrade.timer apt-daily.service apt-daily-upgrade.service >/dev/null 2>&1",
-            "rm -f /etc/machine-id /var/lib/dbus/machine-id; touch /etc/machine-id",
-            "rm -f /tmp/early.cfg",
-        ])
+        chroot_script = chroot_setup_script()
         run(["chroot", root, "sh", "-c", chroot_script], timeout=600)
 
         # raw disk: DOS partition table + ext4 at 1 MiB populated from the root (no loop devices)
@@ -679,21 +722,18 @@ def build_image(lab: Lab, force: bool = False) -> str:
             timeout=1800)
         timings["mkfs_s"] = round(time.monotonic() - t1, 1)
 
-        # boot.img + core.img into the MBR gap, with the guest's own grub-bios-setup
-        inner = os.path.join(root, "tmp", "disk.raw")
-        os.rename(disk, inner)
-        write_file(root, "/tmp/device.map", "(hd0) /tmp/disk.raw\n", 0o644)
-        try:
-            run(["unshare", "-m", "--", "sh", "-c",
-                 'set -e; mount --make-rprivate /; mount -t proc proc "$1/proc"; '
-                 'exec chroot "$1" grub-bios-setup --skip-fs-probe -d /boot/grub/i386-pc '
-                 '-m /tmp/device.map "(hd0)"', "sh", root], timeout=300)
-        finally:
-            os.rename(inner, disk)
-        with open(disk, "rb") as f:
-            head = f.read(SECTOR)
-        if head[510:512] != b"\x55\xaa" or head[446:462] != mbr_bytes(DISK_SIZE)[446:462]:
-            raise LabError("grub-bios-setup broke the partition table", EXIT_BUILD)
+        # boot.img + core.img into the MBR gap: what grub-bios-setup does for an embedded core
+        with open(os.path.join(grubdir, "boot.img"), "rb") as f:
+            boot_img = f.read()
+        with open(os.path.join(grubdir, "core.img"), "rb") as f:
+            core_img = f.read()
+        with open(disk, "r+b") as f:
+            sector0 = grub_mbr(f.read(SECTOR), boot_img, core_img)
+            f.seek(0)
+            f.write(sector0)
+            f.seek(SECTOR)
+            f.write(core_img)
+        timings["grub_core_bytes"] = len(core_img)
 
         meta = {"key": key, "kernel": kver, "fs_uuid": fs_uuid, "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "build_seconds": round(time.monotonic() - t0, 1), "timings": timings,

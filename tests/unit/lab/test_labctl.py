@@ -265,3 +265,39 @@ def test_main_usage_and_not_running(tmp_path, monkeypatch, capsys):
     with pytest.raises(SystemExit) as e:
         labctl.main(["frobnicate"])
     assert e.value.code == 2
+
+
+def fake_grub_images(core_sectors=40):
+    boot = bytearray(512)
+    boot[0:2] = b"\xeb\x63"
+    struct.pack_into("<Q", boot, 0x5c, 1)
+    boot[0x64:0x68] = b"\xff\xfa\xeb\x05"
+    boot[510:512] = b"\x55\xaa"
+    core = bytearray(512 * core_sectors)
+    struct.pack_into("<QHH", core, 500, 2, core_sectors - 1, 0x820)
+    return bytes(boot), bytes(core)
+
+
+def test_grub_mbr_keeps_partition_table_and_points_at_core():
+    mbr = labctl.mbr_bytes(6 * 1024 ** 3)
+    boot, core = fake_grub_images()
+    s = labctl.grub_mbr(mbr, boot, core)
+    assert len(s) == 512 and s[510:] == b"\x55\xaa"
+    assert s[0x1b8:0x1fe] == mbr[0x1b8:0x1fe]          # disk signature + partition table
+    assert struct.unpack_from("<Q", s, 0x5c)[0] == 1    # core.img at LBA 1
+    assert s[0x64] == 0xff and s[0x66:0x68] == b"\x90\x90"
+    assert s[0:2] == b"\xeb\x63"                        # boot code kept
+
+
+def test_grub_mbr_rejects_bad_inputs():
+    mbr = labctl.mbr_bytes(6 * 1024 ** 3)
+    boot, core = fake_grub_images()
+    with pytest.raises(ValueError):
+        labctl.grub_mbr(bytes(512), boot, core)         # no partition table
+    _, big = fake_grub_images(core_sectors=3000)
+    with pytest.raises(ValueError):
+        labctl.grub_mbr(mbr, boot, big)                 # does not fit before 1 MiB
+    bad = bytearray(core)
+    struct.pack_into("<H", bad, 508, 5)
+    with pytest.raises(ValueError):
+        labctl.grub_mbr(mbr, boot, bytes(bad))          # blocklist does not match
