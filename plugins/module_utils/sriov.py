@@ -618,6 +618,7 @@ class SriovVfs:
         check = self.module.check_mode
         ifname = pf.netdevs[0] if pf.netdevs else None
         before = pf.sriov_numvfs or 0
+        old_vfs = pf.vfs
         result = {'device': plan.entry['device'], 'address': pf.address, 'interface': ifname, 'driver': pf.driver,
                   'numa_node': pf.numa_node, 'total_vfs': pf.sriov_totalvfs, 'num_vfs_before': before,
                   'num_vfs': plan.num_vfs, 'numvfs_writes': [], 'vf_commands': [], 'changed': False}
@@ -669,6 +670,13 @@ class SriovVfs:
                                    'before': ''.join(line + '\n' for line in lines_before),
                                    'after': ''.join(line + '\n' for line in lines_after)})
         result['vfs'] = self.describe_vfs(pf, ifname)
+        if not check:
+            remaining = set(pf.vfs)
+            for address in old_vfs:
+                unit = '%s/nfv-dpdk-bind-%s.service' % (UNIT_DIR, key_of(address))
+                if address not in remaining and self.fs.exists(unit):
+                    self.module.warn('VF %s is gone but %s still binds it at boot; remove it with nfv.dpdk.driver_bind '
+                                     '(persist: false) or create the VF again' % (address, unit))
         return result
 
     def describe_vfs(self, pf, ifname):

@@ -338,3 +338,11 @@ def test_vfs_held_by_a_dpdk_process_are_not_removed(fake_kernel, run_module, fak
     # Attributes only (no count change) are fine while the VF is in use.
     assert not run_module(sriov_vfs, {'pfs': [{'device': PF0, 'num_vfs': 2, 'vfs': [{'index': 1, 'vlan': 5}]}],
                                       'persist': False}).failed
+
+
+def test_warns_about_bind_units_of_removed_vfs(fake_kernel, run_module, fake_host):
+    create(fake_kernel, 2)
+    fake_host.file('/etc/systemd/system/nfv-dpdk-bind-0000-41-10.2.service', '[Unit]\n')
+    result = run_module(sriov_vfs, {'pfs': [{'device': PF0, 'num_vfs': 1}], 'persist': False})
+    assert not result.failed
+    assert any('VF 0000:41:10.2 is gone' in w for w in get_warning_messages())
