@@ -23,8 +23,9 @@ description:
   - With O(boot=true) the pools are reserved on the kernel command line (C(default_hugepagesz),
     C(hugepagesz), C(hugepages)) through the collection's shared bootloader backend, which
     regenerates the boot configuration and reports RV(reboot_required). Per-node pools use the
-    kernel's C(hugepages=<node>:<count>,...) syntax, which needs Linux 5.16 or later; the module
-    refuses per-node boot pools on older kernels.
+    kernel's C(hugepages=<node>:<count>,...) syntax, which needs Linux 5.16 or later; on older
+    kernels (for example Ubuntu 22.04's 5.15) they are set early at boot by a oneshot systemd unit
+    instead, see O(per_node_boot).
   - The boot configuration changes first, so that a platform or GRUB file the backend cannot edit is refused
     before anything changed; when a later runtime step fails, the pools, mounts and the hugepage parameters
     of the kernel command line are put back as they were before the module failed.
@@ -120,6 +121,21 @@ options:
         description:
           - Page size of the mount (C(pagesize=)). Defaults to O(default_size), or the running default size.
         type: str
+  per_node_boot:
+    description:
+      - How pools with O(pools[].node) are reserved at boot (with O(boot=true)).
+      - V(cmdline) puts them on the kernel command line (C(hugepagesz=1G hugepages=0:8,1:2)); it needs
+        Linux 5.16 or later and is refused on older running kernels.
+      - V(systemd) writes C(/etc/systemd/system/nfv-dpdk-hugepages.service), a oneshot unit ordered before
+        C(sysinit.target) and C(kubelet.service) that writes the per-node C(nr_hugepages) early at boot and
+        fails (visible in C(systemctl --failed)) when the kernel granted fewer pages; it is enabled with
+        C(systemctl enable). Pages allocated that way can fall short on fragmented memory, which the
+        command line avoids.
+      - V(auto) uses V(cmdline) on Linux 5.16 or later and V(systemd) before.
+      - The module removes (and disables) its unit whenever it is not needed.
+    type: str
+    choices: [auto, cmdline, systemd]
+    default: auto
   compact:
     description:
       - When a runtime allocation obtains fewer pages than requested, write C(1) to
@@ -271,6 +287,16 @@ cmdline:
   returned: when O(boot=true)
   type: str
   sample: default_hugepagesz=1G hugepagesz=1G hugepages=0:8,1:2
+boot_method:
+  description: How the per-node pools are reserved at boot, V(cmdline) or V(systemd) (see O(per_node_boot)); null with O(state=absent).
+  returned: when O(boot=true)
+  type: str
+  sample: cmdline
+boot_unit:
+  description: Path of the systemd unit that sets per-node pools at boot, or null when none is needed.
+  returned: when O(boot=true)
+  type: str
+  sample: /etc/systemd/system/nfv-dpdk-hugepages.service
 configured_cmdline:
   description: The configured kernel command line after the run, as the bootloader backend reports it.
   returned: when O(boot=true)
@@ -309,11 +335,15 @@ from ansible_collections.nfv.dpdk.plugins.module_utils.bootloader import ensure_
 from ansible_collections.nfv.dpdk.plugins.module_utils.hostfs import HostFS
 from ansible_collections.nfv.dpdk.plugins.module_utils.hugepage_pool import (
     KB_PER_GB, HugepagePool, HugepageSizeError, HugepageState, cpu_flags, format_size, parse_memory,
-    parse_size, pool_label, set_pool,
+    parse_size, pool_dir, pool_label, set_pool,
 )
 from ansible_collections.nfv.dpdk.plugins.module_utils.kernel_cmdline import KernelCmdline, KernelCmdlineError
+from ansible_collections.nfv.dpdk.plugins.module_utils.managed_file import ManagedFile, systemd_daemon_reload
 
 OWNED_KEYS = ['default_hugepagesz', 'hugepagesz', 'hugepages']
+UNIT_NAME = 'nfv-dpdk-hugepages.service'
+UNIT_PATH = '/etc/systemd/system/' + UNIT_NAME
+UNIT_WANTS = '/etc/systemd/system/sysinit.target.wants/' + UNIT_NAME
 # The kernel's hugepages=<node>:<count>,... syntax (commit b5389086ad7b) first shipped in 5.16.
 PER_NODE_BOOT_KERNEL = (5, 16)
 GIGANTIC_X86_KB = KB_PER_GB
@@ -335,6 +365,7 @@ ARGUMENT_SPEC = dict(
         size=dict(type='str'),
     )),
     compact=dict(type='bool', default=True),
+    per_node_boot=dict(type='str', default='auto', choices=['auto', 'cmdline', 'systemd']),
     state=dict(type='str', default='present', choices=['present', 'absent']),
 )
 
@@ -348,6 +379,31 @@ def kernel_version(fs):
     release = fs.read('/proc/sys/kernel/osrelease') or platform.release()
     match = re.match(r'^(\d+)\.(\d+)', release or '')
     return (int(match.group(1)), int(match.group(2))) if match else None, release
+
+
+def unit_text(requests):
+    """A oneshot unit that sets per-node pools early at boot and fails when the kernel grants fewer pages."""
+    lines = ['# Managed by nfv.dpdk.hugepages: per-NUMA-node hugepage pools at boot for kernels',
+             '# without hugepages=<node>:<count> (Linux < 5.16). Do not edit.',
+             '[Unit]',
+             'Description=Per-NUMA-node hugepage pools (nfv.dpdk.hugepages)',
+             'DefaultDependencies=no',
+             'After=systemd-sysctl.service',
+             'Before=sysinit.target kubelet.service',
+             'ConditionPathIsDirectory=/sys/devices/system/node',
+             '',
+             '[Service]',
+             'Type=oneshot',
+             'RemainAfterExit=yes']
+    for request in requests:
+        path = pool_dir(request.size_kb, request.node) + '/nr_hugepages'
+        lines.append("ExecStart=/bin/sh -c 'echo %d > %s'" % (request.count, path))
+    for request in requests:
+        path = pool_dir(request.size_kb, request.node) + '/nr_hugepages'
+        # Fail the unit (visible in systemctl --failed) rather than start with fewer pages.
+        lines.append("ExecStart=/bin/sh -c 'test \"$$(cat %s)\" -ge %d'" % (path, request.count))
+    lines.extend(['', '[Install]', 'WantedBy=sysinit.target', ''])
+    return '\n'.join(lines)
 
 
 class PoolRequest:
@@ -380,6 +436,10 @@ class Hugepages:
         self.default_size_kb = None
         self.mount_plan = []
         self.boot_args = None
+        self.boot_method = None
+        self.unit = None
+        self.unit_content = None
+        self.unit_enable = None
         self.bins = {}
 
     def fail(self, msg, **kwargs):
@@ -467,26 +527,51 @@ class Hugepages:
             return
         if self.params['state'] == 'absent':
             self.boot_args = []
+            self.unit_content = None
+            self._validate_unit()
             return
         per_node = [r for r in self.requests if r.node is not None]
-        if per_node:
+        method = self.params['per_node_boot']
+        if per_node and method != 'systemd':
             version, release = kernel_version(self.fs)
             if version is None or version < PER_NODE_BOOT_KERNEL:
-                self.fail('pools[%d].node: per-node pools at boot need the kernel parameter syntax '
-                          'hugepages=<node>:<count>, which Linux %d.%d and later understand; the running kernel is %s. '
-                          'Use a global pool at boot, or runtime=true only'
-                          % (per_node[0].index, PER_NODE_BOOT_KERNEL[0], PER_NODE_BOOT_KERNEL[1], release))
+                if method == 'cmdline':
+                    self.fail('pools[%d].node: per-node pools at boot need the kernel parameter syntax '
+                              'hugepages=<node>:<count>, which Linux %d.%d and later understand; the running kernel is %s. '
+                              'Use per_node_boot=systemd (or auto), a global pool at boot, or runtime=true only'
+                              % (per_node[0].index, PER_NODE_BOOT_KERNEL[0], PER_NODE_BOOT_KERNEL[1], release))
+                method = 'systemd'
+            else:
+                method = 'cmdline'
+        self.boot_method = method if per_node else 'cmdline'
         args = []
         if self.default_size_kb:
             args.append('default_hugepagesz=%s' % format_size(self.default_size_kb))
+        unit_pools = []
         for size_kb in sorted(set(r.size_kb for r in self.requests)):
             of_size = sorted((r for r in self.requests if r.size_kb == size_kb), key=lambda r: r.node or 0)
-            args.append('hugepagesz=%s' % format_size(size_kb))
             if of_size[0].node is None:
-                args.append('hugepages=%d' % of_size[0].count)
+                args.extend(['hugepagesz=%s' % format_size(size_kb), 'hugepages=%d' % of_size[0].count])
+            elif self.boot_method == 'cmdline':
+                args.extend(['hugepagesz=%s' % format_size(size_kb),
+                             'hugepages=%s' % ','.join('%d:%d' % (r.node, r.count) for r in of_size)])
             else:
-                args.append('hugepages=%s' % ','.join('%d:%d' % (r.node, r.count) for r in of_size))
+                unit_pools.extend(of_size)
         self.boot_args = args
+        self.unit_content = unit_text(unit_pools) if unit_pools else None
+        self._validate_unit()
+
+    def _validate_unit(self):
+        """The boot unit this module owns: needed for per-node pools the kernel command line cannot hold."""
+        self.unit = ManagedFile(self.module, UNIT_PATH, self.unit_content, fs=self.fs)
+        enabled = self.fs.islink(UNIT_WANTS)
+        self.unit_enable = None
+        if self.unit_content is not None and not enabled:
+            self.unit_enable = 'enable'
+        elif self.unit_content is None and (enabled or self.fs.exists(UNIT_PATH)):
+            self.unit_enable = 'disable' if enabled else None
+        if self.unit_enable:
+            self.bins['systemctl'] = self.module.get_bin_path('systemctl', required=True)
 
     def _margin(self, total_kb):
         value = self.params['min_free_memory']
@@ -507,7 +592,7 @@ class Hugepages:
         wanted = dict((r.key, r.count) for r in self.requests)
         for node in sorted(set(r.node for r in self.requests if r.node is not None)):
             total_kb = self.state.node_memory_kb(node)
-            if not total_kb:
+            if total_kb is None:
                 continue
             before = sum(self._current(size, node) * size for size in self.state.sizes)
             after = sum(wanted.get((size, node), self._current(size, node)) * size for size in self.state.sizes)
@@ -686,6 +771,37 @@ class Hugepages:
                 'before': ''.join(line(m) for m in changes if m['action'] == 'unmounted'),
                 'after': ''.join(line(m) for m in changes if m['action'] == 'mounted')}
 
+    def apply_unit(self, result, diffs, undo, failure):
+        """Write (or remove) the per-node boot unit and enable (or disable) it."""
+        result['boot_method'] = self.boot_method
+        result['boot_unit'] = UNIT_PATH if self.unit_content is not None else None
+
+        def systemctl(verb):
+            result['changed'] = True
+            if self.module.check_mode:
+                return
+            argv = [self.bins['systemctl'], verb, UNIT_NAME]
+            rc, out, err = self.module.run_command(argv)
+            if rc != 0:
+                failure('boot: %s failed (rc %d): %s' % (' '.join(argv), rc, (err or out).strip()))
+            undo['enable'] = verb
+
+        if self.unit_enable == 'disable':
+            systemctl('disable')  # while the unit file still exists
+        try:
+            unit = self.unit.apply()
+        except (IOError, OSError) as exc:
+            failure('boot: cannot write %s: %s' % (UNIT_PATH, exc))
+        if unit['changed']:
+            result['changed'] = True
+            undo['unit'] = not self.module.check_mode
+            if unit.get('diff'):
+                diffs.append(unit['diff'])
+            if not self.module.check_mode:
+                systemd_daemon_reload(self.module, self.fs)
+        if self.unit_enable == 'enable':
+            systemctl('enable')
+
     def _previous_boot_args(self):
         """The owned parameters configured now, to put back if a later step fails."""
         configured, reason = read_configured_cmdline(self.module, self.fs)
@@ -702,10 +818,16 @@ class Hugepages:
                   'default_size': format_size(self.state.default_size_kb) if self.state.default_size_kb else None}
         diffs = []
         compacted = {}
-        undo = {'boot': None, 'pools': []}
+        undo = {'boot': None, 'pools': [], 'unit': False, 'enable': None}
 
         def failure(msg, **kwargs):
             notes = [self._restore_pools(undo['pools'])]
+            if undo['unit']:
+                self.unit.restore()
+                notes.append('%s was put back' % UNIT_PATH)
+            if undo['enable']:
+                opposite = 'disable' if undo['enable'] == 'enable' else 'enable'
+                self.module.run_command([self.bins['systemctl'], opposite, UNIT_NAME])
             if undo['boot'] is not None:
                 ensure_kernel_args(self.module, owned_keys=OWNED_KEYS, desired=undo['boot'])
                 notes.append('the kernel command line was put back to: %s' % (' '.join(undo['boot']) or 'no hugepage parameters'))
@@ -727,6 +849,7 @@ class Hugepages:
                     undo['boot'] = previous
                 diff = boot.get('diff')
                 diffs.extend(diff if isinstance(diff, list) else [diff] if diff else [])
+            self.apply_unit(result, diffs, undo, failure)
 
         pool_changes = self._pool_changes() if self.params['runtime'] else []
         if pool_changes:

@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+import os
+
 import pytest
 
 from ansible_collections.nfv.dpdk.plugins.module_utils.hostfs import HostFS
@@ -351,15 +353,96 @@ def test_boot_update_grub_failure_changes_nothing_else(fake_host, kernel, comman
     assert kernel.writes == [] and fake_host.read('/etc/default/grub') == GRUB
 
 
-def test_per_node_boot_refused_on_old_kernels(fake_host, monkeypatch, commands, run_module):
+def test_per_node_boot_cmdline_refused_on_old_kernels(fake_host, monkeypatch, commands, run_module):
     numa_host(fake_host, kernel='5.15.0-91-generic')
+    FakeHugetlb(fake_host, monkeypatch)
     debian_boot(fake_host, commands)
     before = fake_host.snapshot()
-    result = run_module(hugepages, {'boot': True, 'pools': [{'size': '1G', 'count': 2, 'node': 1}]})
+    result = run_module(hugepages, {'boot': True, 'per_node_boot': 'cmdline', 'pools': [{'size': '1G', 'count': 2, 'node': 1}]})
     assert result.failed and 'Linux 5.16 and later' in result['msg'] and '5.15.0-91-generic' in result['msg']
+    assert 'per_node_boot=systemd' in result['msg']
     assert fake_host.snapshot() == before and commands.calls == []
     # A global pool at boot is fine there.
     assert run_module(hugepages, {'boot': True, 'runtime': False, 'pools': [{'size': '1G', 'count': 2}]}).changed
+
+
+def systemd_boot(fake_host, commands):
+    commands.provide('systemctl')
+    wants = '/etc/systemd/system/sysinit.target.wants/' + hugepages.UNIT_NAME
+
+    def enable(argv):
+        if argv[1] == 'enable':
+            fake_host.link(wants, hugepages.UNIT_PATH)
+        else:
+            os.unlink(fake_host.path(wants))
+    commands.on(['/usr/bin/systemctl', '*', hugepages.UNIT_NAME], effect=enable)
+    return wants
+
+
+def test_per_node_boot_falls_back_to_a_unit_on_old_kernels(fake_host, monkeypatch, commands, run_module):
+    numa_host(fake_host, kernel='5.15.0-91-generic')
+    kernel = FakeHugetlb(fake_host, monkeypatch)
+    debian_boot(fake_host, commands)
+    wants = systemd_boot(fake_host, commands)
+    args = {'boot': True, 'runtime': False, 'default_size': '1G',
+            'pools': [{'size': '1G', 'count': 2, 'node': 1}, {'size': '2M', 'count': 64}]}
+    before = fake_host.snapshot()
+    checked = run_module(hugepages, args, check_mode=True, diff=True)
+    assert checked.changed and fake_host.snapshot() == before and commands.calls == []
+    assert [d['before_header'] for d in checked['diff']] == ['/etc/default/grub', hugepages.UNIT_PATH]
+
+    result = run_module(hugepages, args, diff=True)
+    assert not result.failed, result.get('msg')
+    assert result['boot_method'] == 'systemd' and result['boot_unit'] == hugepages.UNIT_PATH
+    assert result['cmdline'] == 'default_hugepagesz=1G hugepagesz=2M hugepages=64'
+    unit = fake_host.read(hugepages.UNIT_PATH)
+    node1 = '/sys/devices/system/node/node1/hugepages/hugepages-1048576kB/nr_hugepages'
+    assert "ExecStart=/bin/sh -c 'echo 2 > %s'" % node1 in unit
+    assert 'ExecStart=/bin/sh -c \'test "$$(cat %s)" -ge 2\'' % node1 in unit
+    assert 'Before=sysinit.target kubelet.service' in unit and 'WantedBy=sysinit.target' in unit
+    assert commands.calls == [UPDATE, ['/usr/bin/systemctl', 'enable', hugepages.UNIT_NAME]]
+    assert fake_host.exists(wants) and kernel.writes == []
+    assert not run_module(hugepages, args).changed
+
+    # The kernel got upgraded: the per-node pools move to the command line and the unit goes.
+    fake_host.file('/proc/sys/kernel/osrelease', '6.1.0-28-amd64')
+    moved = run_module(hugepages, args)
+    assert moved.changed and moved['boot_method'] == 'cmdline' and moved['boot_unit'] is None
+    assert 'hugepagesz=1G hugepages=1:2' in grub_cmdline(fake_host)
+    assert not fake_host.exists(hugepages.UNIT_PATH) and not fake_host.exists(wants)
+    assert commands.calls[-1] == ['/usr/bin/systemctl', 'disable', hugepages.UNIT_NAME]
+    assert not run_module(hugepages, args).changed
+
+
+def test_per_node_boot_unit_removed_with_state_absent(fake_host, kernel, commands, run_module):
+    debian_boot(fake_host, commands)
+    wants = systemd_boot(fake_host, commands)
+    args = {'boot': True, 'runtime': False, 'per_node_boot': 'systemd', 'pools': [{'size': '2M', 'count': 8, 'node': 0}]}
+    assert run_module(hugepages, args).changed and fake_host.exists(wants)
+    gone = run_module(hugepages, {'boot': True, 'runtime': False, 'state': 'absent'})
+    assert gone.changed and not fake_host.exists(hugepages.UNIT_PATH) and not fake_host.exists(wants)
+    assert not run_module(hugepages, {'boot': True, 'runtime': False, 'state': 'absent'}).changed
+
+
+def test_runtime_failure_puts_the_unit_back(fake_host, monkeypatch, commands, run_module):
+    numa_host(fake_host)
+    FakeHugetlb(fake_host, monkeypatch, limits={(M2, 0): 3})
+    debian_boot(fake_host, commands)
+    wants = systemd_boot(fake_host, commands)
+    before = fake_host.snapshot()
+    result = run_module(hugepages, {'boot': True, 'per_node_boot': 'systemd', 'pools': [{'size': '2M', 'count': 8, 'node': 0}]})
+    assert result.failed and 'requested 8 pages, obtained 3' in result['msg']
+    assert hugepages.UNIT_PATH + ' was put back' in result['msg']
+    assert not fake_host.exists(hugepages.UNIT_PATH) and not fake_host.exists(wants)
+    assert commands.calls[-1] == ['/usr/bin/systemctl', 'disable', hugepages.UNIT_NAME]
+    after = fake_host.snapshot()
+    # Every file is as it was (directories /etc/systemd/system/... exist on real hosts anyway;
+    # compact_memory is a trigger, not state).
+
+    def files(snapshot):
+        return dict((path, entry) for path, entry in snapshot.items() if entry[0] != 'dir' and path != COMPACT_MEMORY)
+    assert files(after) == files(before)
+    assert node_pages(fake_host, M2, 0) == 0
 
 
 # -- bad input ------------------------------------------------------------------------------------
