@@ -884,7 +884,7 @@ def cpu_state_stale(state, policy, reserved_cpus=None, strict=False):
             return 'the checkpoint holds an unreadable defaultCpuSet'
         if default and strict and reserved & default:
             return 'some of strictly reserved cpus: "%s" are present in defaultCpuSet: "%s"' % ((reserved & default).format(), default.format())
-        if default and not strict and not reserved <= default:
+        if default and not strict and reserved - default:
             return 'not all reserved cpus: "%s" are present in defaultCpuSet: "%s"' % (reserved.format(), default.format())
     return None
 

@@ -12,7 +12,8 @@ DOCUMENTATION = r'''
 module: kubelet_state
 short_description: Remove (and put back) the kubelet's CPU and memory manager checkpoints it would refuse
 description:
-  - The kubelet keeps the CPU manager's and memory manager's assignments in C(cpu_manager_state) and
+  - >-
+    The kubelet keeps the CPU manager's and memory manager's assignments in C(cpu_manager_state) and
     C(memory_manager_state) in its root directory. After a policy change it refuses to start on the old file
     (C(could not restore state from checkpoint: configured policy "static" differs from state checkpoint policy
     "none", please drain this node and delete the CPU manager checkpoint file "/var/lib/kubelet/cpu_manager_state"
@@ -22,7 +23,7 @@ description:
     exclusive CPUs. Run it while the kubelet is stopped (it starts and rewrites the checkpoint otherwise).
   - With O(state=restored), puts back the checkpoints listed in O(restore) (what a previous O(state=absent)
     returned), to roll a failed change back.
-  - The checks are those of the kubelet's C(state_checkpoint.go) and the static policy's C(validateState):
+  - The checks are those of the kubelet's C(state_checkpoint.go) and the static policy's C(validateState);
     a different C(policyName); with the static CPU policy, reserved CPUs missing from the checkpoint's
     C(defaultCpuSet) (or present in it with C(strict-cpu-reservation)); with the Static memory policy, a
     C(systemReserved) per NUMA node that differs from O(reserved_memory).

@@ -355,8 +355,8 @@ def test_flags_take_part_in_the_checks(host, run_module):
 def test_k3s_drop_in(fake_host, run_module):
     fake_host.topology(sockets=2, cores_per_socket=2)
     dropin_dir = '/var/lib/rancher/k3s/agent/etc/kubelet.conf.d'
-    fake_host.file(dropin_dir + '/00-k3s-defaults.conf', 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n'
-                                                       'cgroupDriver: systemd\nkubeReserved:\n  cpu: 250m\n')
+    fake_host.file(dropin_dir + '/00-k3s-defaults.conf',
+                   'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncgroupDriver: systemd\nkubeReserved:\n  cpu: 250m\n')
     fake_host.file('/etc/rancher/k3s/config.yaml', 'kubelet-arg:\n  - "max-pods=250"\n')
     path = dropin_dir + '/50-nfv-dpdk.conf'
     result = run_ok(run_module, {'distribution': 'k3s', 'path': path, 'create': True, 'cpu_manager_policy': 'static'})
