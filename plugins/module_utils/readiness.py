@@ -286,6 +286,11 @@ def _kubelet_findings(facts):
             'kubelet_config_unreadable', WARNING,
             'The kubelet configuration %s cannot be read: %s.' % (kubelet.get('config_path'), kubelet['config_error']),
             FIX_KUBELET))
+    if kubelet.get('unreadable'):
+        findings.append(_finding(
+            'kubelet_files_unreadable', WARNING,
+            'Permission denied reading %s: the kubelet checks are incomplete.' % ', '.join(kubelet['unreadable']),
+            'run nfv.dpdk.node_facts with become: true', kubelet['unreadable']))
     if kubelet.get('config_found') and policy != 'static':
         findings.append(_finding(
             'kubelet_cpu_manager_not_static', WARNING,

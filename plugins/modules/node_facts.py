@@ -217,7 +217,8 @@ ansible_facts:
             - C(config_path), C(config_found), C(config_error), C(cpu_manager_policy) (effective, V(none) when the file
               does not set it, a C(--cpu-manager-policy) flag wins), C(cpu_manager_policy_source),
               C(topology_manager_policy), C(reserved_system_cpus), C(state_file), C(state_found), C(state_policy),
-              C(state_cpus) (CPUs the checkpoint covers), C(state_error).
+              C(state_cpus) (CPUs the checkpoint covers), C(state_error), C(unreadable) (files that exist but this user
+              may not read; run with become).
           returned: when gathered
           type: dict
           sample:
@@ -246,6 +247,7 @@ ansible_facts:
           sample: {errors: 1, warnings: 2, info: 1, ready: false}
 """
 
+import errno
 import json
 import os
 import re
@@ -458,8 +460,10 @@ class NodeFacts:
         data = {'config_path': path, 'config_found': False, 'config_error': None, 'cpu_manager_policy': None,
                 'cpu_manager_policy_source': None, 'topology_manager_policy': None, 'reserved_system_cpus': None,
                 'state_file': state_file, 'state_found': False, 'state_policy': None, 'state_cpus': None,
-                'state_error': None}
+                'state_error': None, 'unreadable': []}
         text = self.fs.read_raw(path)
+        if text is None and self._denied(path):
+            data['unreadable'].append(path)
         if text is not None:
             data['config_found'] = True
             config = self._load_config(text, data)
@@ -475,6 +479,8 @@ class NodeFacts:
                 data['cpu_manager_policy'] = match.group(1)
                 data['cpu_manager_policy_source'] = flag_file
         state = self.fs.read_raw(state_file)
+        if state is None and self._denied(state_file):
+            data['unreadable'].append(state_file)
         if state is not None:
             data['state_found'] = True
             try:
@@ -490,6 +496,15 @@ class NodeFacts:
             except (ValueError, CpuSetError, AttributeError, TypeError) as exc:
                 data['state_error'] = str(exc)
         return data
+
+    def _denied(self, path):
+        """Whether ``path`` exists but this user may not read it (or look into its directory)."""
+        real = self.fs.path(path)
+        try:
+            os.stat(real)
+        except OSError as exc:
+            return exc.errno == errno.EACCES
+        return not os.access(real, os.R_OK)
 
     @staticmethod
     def _load_config(text, data):

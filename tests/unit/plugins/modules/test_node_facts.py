@@ -10,6 +10,7 @@ from ansible_collections.nfv.dpdk.tests.unit.plugins.module_utils.pcihost import
 
 DEBIAN_OS_RELEASE = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n'
 KUBELET_STATE = '/var/lib/kubelet/cpu_manager_state'
+real_read = node_facts.HostFS.read_raw
 
 
 def gather(run_module, args=None, check_mode=False):
@@ -317,3 +318,17 @@ def test_vfs_do_not_repeat_the_numa_finding(x710, run_module):
     assert finding(facts, 'nic_numa_node_without_hugepages')['subjects'] == ['0000:af:00.0', '0000:af:00.1']
     assert nic(facts, '0000:af:00.0')['vf_drivers'] == {'vfio-pci': 2}
     assert nic(facts, '0000:af:02.1')['is_dpdk_bound']
+
+
+def test_kubelet_files_this_user_cannot_read(x710, run_module, monkeypatch):
+    real_access = node_facts.os.access
+    denied = x710.path('/var/lib/kubelet/config.yaml')
+    monkeypatch.setattr(node_facts.os, 'access', lambda path, mode: path != denied and real_access(path, mode))
+    monkeypatch.setattr(node_facts.HostFS, 'read_raw',
+                        lambda self, path, default=None: default if path.endswith('config.yaml') else real_read(
+                            self, path, default))
+    facts = gather(run_module, {'gather': ['kubelet']})
+    assert facts['kubelet']['unreadable'] == ['/var/lib/kubelet/config.yaml']
+    assert facts['kubelet']['config_found'] is False
+    assert finding(facts, 'kubelet_files_unreadable')['severity'] == 'warning'
+
