@@ -623,7 +623,9 @@ def _apply_files(module, fs, texts):
     try:
         for path in sorted(texts):
             mode = os.stat(fs.path(path)).st_mode & 0o7777 if fs.exists(path) else 0o644
-            managed = ManagedFile(module, path, texts[path], mode=mode, fs=fs)
+            # Edit the file a symlink points to, never replace the link with a file.
+            target = fs.realpath(path) if fs.islink(path) else path
+            managed = ManagedFile(module, target, texts[path], mode=mode, fs=fs)
             managed.apply()
             written.append(managed)
     except Exception:

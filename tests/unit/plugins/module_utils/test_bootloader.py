@@ -207,6 +207,18 @@ def test_edits_in_two_files_give_a_diff_per_file(fake_host, commands, module):
     assert len(result['backup_files']) == 2 and commands.calls == [UPDATE]
 
 
+def test_file_mode_and_symlink_are_kept(fake_host, commands, module):
+    debian_host(fake_host, commands, grub=None)
+    fake_host.file('/etc/grub-real', GRUB)
+    os.chmod(fake_host.path('/etc/grub-real'), 0o600)
+    fake_host.link('/etc/default/grub', '/etc/grub-real')
+    result = ensure_kernel_args(module(), IOMMU, ON)
+    assert os.path.islink(fake_host.path('/etc/default/grub'))
+    assert 'intel_iommu=on iommu=pt' in fake_host.read('/etc/grub-real')
+    assert os.stat(fake_host.path('/etc/grub-real')).st_mode & 0o7777 == 0o600
+    assert result['backup_file'].startswith('/etc/grub-real.')
+
+
 def test_grub_mkconfig_when_update_grub_is_absent(fake_host, commands, module):
     debian_host(fake_host, commands, os_release=UBUNTU_OS_RELEASE)
     commands.binaries.pop('update-grub')
