@@ -223,7 +223,9 @@ reboot_required:
   type: bool
   sample: true
 files:
-  description: Host paths of the files this run changed (or would change in check mode).
+  description:
+    - Host paths of the files this run changed (or would change in check mode).
+    - When the task fails after changing files, the files that were changed and then restored.
   returned: always
   type: list
   elements: str
@@ -252,7 +254,7 @@ import re
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.nfv.dpdk.plugins.module_utils.bootloader import ensure_kernel_args, read_configured_cmdline
+from ansible_collections.nfv.dpdk.plugins.module_utils.bootloader import ensure_kernel_args, os_release, read_configured_cmdline
 from ansible_collections.nfv.dpdk.plugins.module_utils.cpu_partition import CpuPartitionError, plan_partition
 from ansible_collections.nfv.dpdk.plugins.module_utils.cpu_topology import CpuTopology
 from ansible_collections.nfv.dpdk.plugins.module_utils.cpuset import CpuSet
@@ -484,12 +486,8 @@ class CpuIsolation:
                 return path
         if not binary:
             return None
-        release = self.fs.read('/etc/os-release', '') or ''
-        ids = set()
-        for line in release.splitlines():
-            key, _sep, value = line.partition('=')
-            if key.strip() in ('ID', 'ID_LIKE'):
-                ids.update(value.strip().strip('"\'').split())
+        release = os_release(self.fs) or {}
+        ids = set([release.get('ID', '').lower()] + release.get('ID_LIKE', '').lower().split())
         return IRQBALANCE_FILES[1] if ids & set(_RHEL_LIKE) else IRQBALANCE_FILES[0]
 
     def plan_irqbalance(self):
