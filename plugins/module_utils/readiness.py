@@ -27,8 +27,9 @@ FIX_IOMMU = 'nfv.dpdk.iommu_grub'
 FIX_HUGEPAGES = 'nfv.dpdk.hugepages'
 FIX_CPU_ISOLATION = 'nfv.dpdk.cpu_isolation'
 FIX_SRIOV = 'nfv.dpdk.sriov_vfs'
-FIX_DRIVER = 'nfv.dpdk.pci_driver'
-FIX_KUBELET = 'nfv.dpdk.kubelet_config'
+FIX_DRIVER = 'nfv.dpdk.driver_bind'
+FIX_KUBELET = 'role nfv.dpdk.kubelet_cpu_manager (nfv.dpdk.kubelet_config)'
+FIX_KUBELET_STATE = 'role nfv.dpdk.kubelet_cpu_manager (stops the kubelet, nfv.dpdk.kubelet_state removes the checkpoint, starts it)'
 
 # Kernel parameters the collection's modules own: configured but not running means a reboot is pending.
 BOOT_KEYS = ('intel_iommu', 'amd_iommu', 'iommu', 'default_hugepagesz', 'hugepagesz', 'hugepages',
@@ -301,27 +302,41 @@ def _kubelet_findings(facts):
         findings.append(_finding(
             'kubelet_cpu_manager_state_corrupt', ERROR,
             '%s cannot be parsed (%s): the kubelet refuses to start.' % (state_file, kubelet['state_error']),
-            '%s (stops the kubelet, removes the stale state, starts it)' % FIX_KUBELET, [kubelet.get('state_file')]))
+            FIX_KUBELET_STATE, [state_file]))
     elif policy is not None and state_policy is not None and state_policy != policy:
         findings.append(_finding(
             'kubelet_cpu_manager_state_stale', ERROR,
             '%s was written by the "%s" policy but the kubelet is configured for "%s": the kubelet will exit with '
             '"could not restore state from checkpoint" and crash-loop.' % (state_file, state_policy, policy),
-            '%s (stops the kubelet, removes %s, starts it)' % (FIX_KUBELET, kubelet.get('state_file')),
-            [kubelet.get('state_file')]))
-    elif policy == 'static' and state_policy == 'static' and kubelet.get('state_cpus') and facts.get('cpu'):
-        try:
-            state_cpus = CpuSet.parse(kubelet['state_cpus'])
-            online = CpuSet.parse(facts['cpu'].get('online'))
-        except CpuSetError:
-            return findings
-        if state_cpus != online:
-            findings.append(_finding(
-                'kubelet_cpu_manager_state_cpus', ERROR,
-                '%s covers CPUs %s but the online CPUs are %s: the kubelet will refuse the checkpoint and '
-                'crash-loop.' % (kubelet.get('state_file'), state_cpus.format(), online.format()),
-                '%s (stops the kubelet, removes %s, starts it)' % (FIX_KUBELET, kubelet.get('state_file')),
-                [kubelet.get('state_file')]))
+            FIX_KUBELET_STATE, [state_file]))
+    elif policy == 'static' and state_policy == 'static' and kubelet.get('state_cpus'):
+        findings.extend(_static_state_findings(facts, kubelet, state_file))
+    return findings
+
+
+def _static_state_findings(facts, kubelet, state_file):
+    """The static policy's validateState: reserved CPUs in defaultCpuSet, checkpoint CPUs = online CPUs."""
+    findings = []
+    try:
+        state_cpus = CpuSet.parse(kubelet['state_cpus'])
+        default = CpuSet.parse(kubelet.get('state_default_cpus'))
+        reserved = CpuSet.parse(kubelet.get('reserved_system_cpus'))
+        online = CpuSet.parse(facts['cpu'].get('online')) if facts.get('cpu') else None
+    except CpuSetError:
+        return findings
+    if reserved and not reserved <= default:
+        findings.append(_finding(
+            'kubelet_cpu_manager_state_reserved', ERROR,
+            '%s has defaultCpuSet %s without the reserved CPUs %s (reservedSystemCPUs): the kubelet will refuse the '
+            'checkpoint and crash-loop.' % (state_file, default.format(), (reserved - default).format()),
+            FIX_KUBELET_STATE, [state_file]))
+    if online is not None and state_cpus != online:
+        findings.append(_finding(
+            'kubelet_cpu_manager_state_cpus', ERROR,
+            '%s covers CPUs %s but the online CPUs are %s: the kubelet will refuse the checkpoint '
+            '("current set of available CPUs doesn\'t match with CPUs in state") and crash-loop.'
+            % (state_file, state_cpus.format(), online.format()),
+            FIX_KUBELET_STATE, [state_file]))
     return findings
 
 

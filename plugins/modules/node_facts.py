@@ -217,8 +217,8 @@ ansible_facts:
             - C(config_path), C(config_found), C(config_error), C(cpu_manager_policy) (effective, V(none) when the file
               does not set it, a C(--cpu-manager-policy) flag wins), C(cpu_manager_policy_source),
               C(topology_manager_policy), C(reserved_system_cpus), C(state_file), C(state_found), C(state_policy),
-              C(state_cpus) (CPUs the checkpoint covers), C(state_error), C(unreadable) (files that exist but this user
-              may not read; run with become).
+              C(state_cpus) (CPUs the checkpoint covers), C(state_default_cpus) (its C(defaultCpuSet)), C(state_error),
+              C(unreadable) (files that exist but this user may not read; run with become).
           returned: when gathered
           type: dict
           sample:
@@ -460,6 +460,7 @@ class NodeFacts:
         data = {'config_path': path, 'config_found': False, 'config_error': None, 'cpu_manager_policy': None,
                 'cpu_manager_policy_source': None, 'topology_manager_policy': None, 'reserved_system_cpus': None,
                 'state_file': state_file, 'state_found': False, 'state_policy': None, 'state_cpus': None,
+                'state_default_cpus': None,
                 'state_error': None, 'unreadable': []}
         text = self.fs.read_raw(path)
         if text is None and self._denied(path):
@@ -489,6 +490,7 @@ class NodeFacts:
                     raise ValueError('not a JSON object')
                 data['state_policy'] = checkpoint.get('policyName')
                 cpus = CpuSet.parse(checkpoint.get('defaultCpuSet') or '')
+                data['state_default_cpus'] = cpus.format()
                 for containers in (checkpoint.get('entries') or {}).values():
                     for cpuset in (containers or {}).values():
                         cpus = cpus | CpuSet.parse(cpuset)

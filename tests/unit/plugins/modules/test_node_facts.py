@@ -332,3 +332,14 @@ def test_kubelet_files_this_user_cannot_read(x710, run_module, monkeypatch):
     assert facts['kubelet']['config_found'] is False
     assert finding(facts, 'kubelet_files_unreadable')['severity'] == 'warning'
 
+
+
+def test_kubelet_state_without_the_reserved_cpus(x710, run_module):
+    # reservedSystemCPUs 0,8 are assigned to a container instead of being in defaultCpuSet.
+    x710.file(KUBELET_STATE, json.dumps({'policyName': 'static', 'defaultCpuSet': '1-7,9-14',
+                                         'entries': {'pod': {'dpdk': '0,8'}}, 'checksum': 1}))
+    facts = gather(run_module)
+    assert facts['kubelet']['state_default_cpus'] == '1-7,9-14'
+    reserved = finding(facts, 'kubelet_cpu_manager_state_reserved')
+    assert reserved['severity'] == 'error' and 'reserved CPUs 0,8' in reserved['message']
+    assert 'kubelet_cpu_manager_state_cpus' not in ids(facts)
