@@ -489,6 +489,9 @@ class Hugepages:
                               'global pool' % (field, '/sys/devices/system/node'))
                 self.fail('%s.node: NUMA node %d does not exist; nodes with hugepage pools: %s'
                           % (field, node, ', '.join(str(n) for n in nodes)))
+            if node is not None and self.state.pool(size_kb, node) is None:
+                self.fail('%s.node: NUMA node %d has no %s pool (%s is missing; a node without memory has none)'
+                          % (field, node, format_size(size_kb), pool_dir(size_kb, node)))
             request = PoolRequest(index, size_kb, node, count)
             if request.key in seen:
                 self.fail('%s: the %s is already given in pools[%d]' % (field, request.label, seen[request.key]))

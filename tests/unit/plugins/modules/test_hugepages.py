@@ -502,6 +502,19 @@ def test_1g_refused_without_pdpe1gb(fake_host, monkeypatch, commands, run_module
     assert not run_module(hugepages, {'pools': [{'size': '1G', 'count': 0}]}).failed
 
 
+def test_memoryless_node_is_refused(fake_host, monkeypatch, run_module):
+    numa_host(fake_host)
+    fake_host.numa_node(2, '', mem_total_kb=0)
+    fake_host.hugepages(M2, node=2)
+    kernel = FakeHugetlb(fake_host, monkeypatch)
+    before = fake_host.snapshot()
+    no_pool = run_module(hugepages, {'pools': [{'size': '1G', 'count': 1, 'node': 2}]})
+    assert no_pool.failed and 'NUMA node 2 has no 1G pool' in no_pool['msg']
+    no_memory = run_module(hugepages, {'pools': [{'size': '2M', 'count': 1, 'node': 2}]})
+    assert no_memory.failed and 'its memory is 0 MiB' in no_memory['msg']
+    assert fake_host.snapshot() == before and kernel.writes == []
+
+
 def test_kernel_without_hugetlb_is_refused(fake_host, run_module):
     fake_host.topology()
     result = run_module(hugepages, {'pools': [{'size': '2M', 'count': 1}]})
