@@ -52,7 +52,9 @@ closure() {
     ldd "$1" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'
 }
 
-binaries="$testpmd $(command -v timeout) $(command -v date) $(command -v dash)"
+# stdbuf (with its preload library) makes testpmd's stdout line-buffered, so that log
+# timestamps (podman logs -t) tell when each line was printed.
+binaries="$testpmd $(command -v timeout) $(command -v date) $(command -v dash) $(command -v stdbuf)"
 list=$context/files.txt
 : > "$list"
 for file in $binaries; do
@@ -67,6 +69,9 @@ done
 for pmd in "$pmd_dir"/*; do
     echo "$pmd" >> "$list"
     case $pmd in *.so.*[0-9]) closure "$pmd" >> "$list" ;; esac
+done
+for preload in /usr/libexec/coreutils/libstdbuf.so /usr/lib/coreutils/libstdbuf.so; do
+    [ -e "$preload" ] && echo "$preload" >> "$list" && closure "$preload" >> "$list" && break
 done
 sort -u "$list" -o "$list"
 while read -r file; do copy_path "$file"; done < "$list"

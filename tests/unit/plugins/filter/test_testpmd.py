@@ -283,3 +283,15 @@ def test_summary_lines_report_ports_total_numa_and_verdict():
     assert lines[3] == 'NUMA: aligned' and lines[4] == 'verdict: PASSED (io mode)'
     failed = verdict(stats('eal_nohuge'))['summary']
     assert failed[-2] == 'NUMA: not checked (no placement in the log)' and failed[-1] == 'verdict: FAILED (None mode)'
+
+
+def test_real_podman_pod_log_with_timestamps_and_launcher_lines():
+    """`podman logs -t` of the image run by podman over two net_null ports for 4 s (line-buffered by stdbuf)."""
+    result = stats('pod_podman_io_null')
+    assert result['duration_source'] == 'log_timestamps' and result['duration'] == pytest.approx(4.064, abs=0.001)
+    assert result['pod']['cpus'] == '0-1' and result['pod']['vdevs'] == ['net_null0', 'net_null1']
+    assert result['exit'] == {'event': 'exit', 'rc': 124, 'elapsed_s': 4.813}
+    assert result['totals']['rx_packets'] == 101789376 and result['totals']['mpps'] == pytest.approx(25.05, abs=0.01)
+    assert [port['rx_packets'] for port in result['ports']] == [50894688, 50894688]
+    assert result['numa']['aligned'] is True and result['numa']['cpu_nodes'] == {'0': 0, '1': 0}
+    assert verdict(result, min_mpps=1)['passed'] is True

@@ -1,0 +1,115 @@
+# -*- coding: utf-8 -*-
+"""The image's launcher (images/testpmd/testpmd-launcher) run by dash against a fake sysfs.
+
+A stub dpdk-testpmd prints its arguments and exits with a chosen code, so these tests
+check the command line the launcher builds (cpuset -> -l/--nb-cores, SR-IOV device plugin
+variables -> -a, vdevs -> --vdev/--no-pci, peers, tx-first) and the JSON lines it prints,
+read back with the same parser the role uses.
+"""
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from ansible_collections.nfv.dpdk.plugins.module_utils import testpmd as tp
+
+LAUNCHER = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'images', 'testpmd', 'testpmd-launcher')
+DASH = shutil.which('dash') or shutil.which('sh')
+pytestmark = pytest.mark.skipif(not (DASH and shutil.which('timeout') and shutil.which('date')),
+                                reason='needs a POSIX shell, timeout and date')
+
+
+@pytest.fixture
+def sysfs(tmp_path):
+    """Two NUMA nodes: CPUs 0-3 on node 0, 4-7 on node 1; VFs 0000:41:02.0 (node 0), 0000:81:02.0 (node 1)."""
+    root = tmp_path / 'sys'
+    for cpu in range(8):
+        node_dir = root / 'devices' / 'system' / 'cpu' / ('cpu%d' % cpu) / ('node%d' % (cpu // 4))
+        node_dir.mkdir(parents=True)
+    for node in (0, 1):
+        pool = root / 'devices' / 'system' / 'node' / ('node%d' % node) / 'hugepages' / 'hugepages-2048kB'
+        pool.mkdir(parents=True)
+        (pool / 'nr_hugepages').write_text('512\n')
+        (pool / 'free_hugepages').write_text('%d\n' % (512 - node * 12))
+    for address, node in (('0000:41:02.0', 0), ('0000:81:02.0', 1)):
+        device = root / 'bus' / 'pci' / 'devices' / address
+        device.mkdir(parents=True)
+        (device / 'numa_node').write_text('%d\n' % node)
+    return root
+
+
+def run(tmp_path, sysfs, env, testpmd_rc=124):
+    stub_dir = tmp_path / 'bin'
+    stub_dir.mkdir(exist_ok=True)
+    stub = stub_dir / 'dpdk-testpmd'
+    stub.write_text('#!/bin/sh\necho "ARGS: $*"\nexit %d\n' % testpmd_rc)
+    stub.chmod(0o755)
+    full_env = {'PATH': '%s:%s' % (stub_dir, os.environ.get('PATH', '/usr/bin:/bin')), 'TESTPMD_SYSFS': str(sysfs),
+                'TESTPMD_DURATION': '5'}
+    full_env.update(env)
+    result = subprocess.run([DASH, LAUNCHER], env=full_env, capture_output=True, text=True, timeout=30, check=False)
+    args = [line[len('ARGS: '):].split() for line in result.stdout.splitlines() if line.startswith('ARGS: ')]
+    return result, (args[0] if args else None), tp.parse_testpmd_log(result.stdout)
+
+
+def test_sriov_vfs_and_cpuset_make_the_command_line_and_the_placement_line(tmp_path, sysfs):
+    result, args, stats = run(tmp_path, sysfs, {
+        'TESTPMD_CPUS': '2-3,6', 'TESTPMD_PCI_ENV': 'PCIDEVICE_INTEL_COM_INTEL_SRIOV_DPDK',
+        'PCIDEVICE_INTEL_COM_INTEL_SRIOV_DPDK': '0000:41:02.0,0000:81:02.0', 'PCIDEVICE_OTHER': '0000:00:09.0',
+        'TESTPMD_FORWARD_MODE': 'mac', 'TESTPMD_ETH_PEERS': '02:00:00:00:00:02,02:00:00:00:00:01'})
+    assert result.returncode == 0, result.stderr
+    eal, testpmd = args[:args.index('--')], args[args.index('--') + 1:]
+    assert eal[:2] == ['-l', '2-3,6']
+    assert [eal[i + 1] for i, arg in enumerate(eal) if arg == '-a'] == ['0000:41:02.0', '0000:81:02.0']
+    assert '--no-pci' not in eal and '--huge-unlink' in eal
+    assert eal[eal.index('--huge-dir') + 1] == '/dev/hugepages'
+    assert '--forward-mode=mac' in testpmd and '--nb-cores=2' in testpmd and '--tx-first' in testpmd
+    assert '--eth-peer=0,02:00:00:00:00:02' in testpmd and '--eth-peer=1,02:00:00:00:00:01' in testpmd
+    pod = stats['pod']
+    assert pod['cpus'] == '2-3,6' and pod['cpu_nodes'] == {'2': 0, '3': 0, '6': 1}
+    assert pod['nics'] == [{'pci': '0000:41:02.0', 'numa_node': 0}, {'pci': '0000:81:02.0', 'numa_node': 1}]
+    assert pod['hugepages']['node1']['2048kB'] == {'total': 512, 'free': 500}
+    assert stats['exit']['rc'] == 124 and stats['exit']['elapsed_s'] >= 0
+    assert stats['numa']['aligned'] is True
+
+
+def test_a_nic_on_a_node_without_pod_cpus_is_a_numa_mismatch(tmp_path, sysfs):
+    _, _, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'PCIDEVICE_INTEL_COM_X': '0000:81:02.0'})
+    assert stats['numa']['aligned'] is False
+    assert stats['numa']['mismatches'] == ['NIC 0000:81:02.0 on node 1, pod CPUs 0-1 on node(s) 0']
+
+
+def test_without_the_variable_name_every_pcidevice_variable_is_used(tmp_path, sysfs):
+    _, args, _ = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'PCIDEVICE_A_COM_X': '0000:41:02.0', 'PCIDEVICE_B_COM_Y': '0000:81:02.0'})
+    assert sorted(args[i + 1] for i, arg in enumerate(args) if arg == '-a') == ['0000:41:02.0', '0000:81:02.0']
+
+
+def test_vdevs_run_without_pci(tmp_path, sysfs):
+    result, args, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'TESTPMD_VDEVS': 'net_null0;net_af_packet1,iface=veth1',
+                                                'TESTPMD_FORWARD_MODE': 'rxonly', 'TESTPMD_STATS_PERIOD': '2'})
+    assert result.returncode == 0
+    assert [args[i + 1] for i, arg in enumerate(args) if arg == '--vdev'] == ['net_null0', 'net_af_packet1,iface=veth1']
+    assert '--no-pci' in args and '--tx-first' not in args
+    assert args[args.index('--stats-period') + 1] == '2'
+    assert stats['pod']['vdevs'] == ['net_null0', 'net_af_packet1,iface=veth1'] and stats['pod']['nics'] == []
+
+
+def test_testpmd_failure_is_passed_on(tmp_path, sysfs):
+    result, _, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'TESTPMD_VDEVS': 'net_null0'}, testpmd_rc=1)
+    assert result.returncode == 1 and stats['exit']['rc'] == 1
+    assert 'testpmd exited with code 1' in tp.testpmd_verdict(stats)['reasons'][0]
+
+
+@pytest.mark.parametrize('env,message', [
+    ({'TESTPMD_CPUS': '0-1'}, 'no ports'),
+    ({'TESTPMD_CPUS': '3', 'TESTPMD_VDEVS': 'net_null0'}, 'at least 2 CPUs'),
+    ({'TESTPMD_CPUS': '0-1', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_DURATION': '10s'}, 'TESTPMD_DURATION'),
+    ({'TESTPMD_CPUS': '0-1', 'TESTPMD_PCI_ENV': 'X;rm', 'TESTPMD_VDEVS': 'net_null0'}, 'TESTPMD_PCI_ENV must be a variable name'),
+])
+def test_bad_configuration_exits_2_before_testpmd(tmp_path, sysfs, env, message):
+    result, args, stats = run(tmp_path, sysfs, env)
+    assert result.returncode == 2 and args is None
+    assert message in result.stderr
+    assert stats['exit']['rc'] == 2 and message in stats['exit']['error']
