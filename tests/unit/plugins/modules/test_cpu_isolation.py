@@ -43,8 +43,9 @@ ISOLATED_ARGS = ['isolcpus=managed_irq,domain,2-7,10-15', 'nohz_full=2-7,10-15',
                  'irqaffinity=0-1,8-9']
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def warnings(monkeypatch):
+    """module.warn() calls of the test (kept out of Ansible's process-wide warning list)."""
     seen = []
     monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, msg, *a, **k: seen.append(msg))
     return seen
