@@ -150,6 +150,10 @@ notes:
   - Use RV(reserved_cpus) as the kubelet's C(reservedSystemCPUs) and give pods the isolated CPUs with the
     static CPU manager policy.
   - Warnings (split cores, cgroup v1, no running systemd) are returned in the usual C(warnings) key.
+  - C(CPUAffinity=) is inherited by the container runtime. Since Linux 6.2 moving a process into a cpuset cgroup
+    keeps the affinity it inherited where the two overlap, so unless the runtime resets it (crun, recent runc)
+    containers of non-guaranteed pods run only on the reserved CPUs. Pods with exclusive isolated CPUs are not
+    affected (their cpuset does not overlap the reserved CPUs). Set O(systemd_cpu_affinity=false) if that is unwanted.
 seealso:
   - name: Kernel parameters (isolcpus, nohz_full, rcu_nocbs, irqaffinity)
     description: The kernel's documentation of the parameters this module sets.
