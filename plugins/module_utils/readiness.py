@@ -324,11 +324,12 @@ def _static_state_findings(facts, kubelet, state_file):
         online = CpuSet.parse(facts['cpu'].get('online')) if facts.get('cpu') else None
     except CpuSetError:
         return findings
-    if reserved and not reserved <= default:
+    missing = reserved - default
+    if missing:
         findings.append(_finding(
             'kubelet_cpu_manager_state_reserved', ERROR,
             '%s has defaultCpuSet %s without the reserved CPUs %s (reservedSystemCPUs): the kubelet will refuse the '
-            'checkpoint and crash-loop.' % (state_file, default.format(), (reserved - default).format()),
+            'checkpoint and crash-loop.' % (state_file, default.format(), missing.format()),
             FIX_KUBELET_STATE, [state_file]))
     if online is not None and state_cpus != online:
         findings.append(_finding(

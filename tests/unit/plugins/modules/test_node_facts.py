@@ -333,7 +333,6 @@ def test_kubelet_files_this_user_cannot_read(x710, run_module, monkeypatch):
     assert finding(facts, 'kubelet_files_unreadable')['severity'] == 'warning'
 
 
-
 def test_kubelet_state_without_the_reserved_cpus(x710, run_module):
     # reservedSystemCPUs 0,8 are assigned to a container instead of being in defaultCpuSet.
     x710.file(KUBELET_STATE, json.dumps({'policyName': 'static', 'defaultCpuSet': '1-7,9-14',
