@@ -123,7 +123,13 @@ def _module_findings(facts):
     findings = []
     if not loaded.get('vfio_pci'):
         state = available.get('vfio_pci')
-        if state is False:
+        if state is False and modules.get('module_loading') in ('disabled', 'unsupported'):
+            findings.append(_finding(
+                'vfio_pci_unavailable', ERROR,
+                'vfio-pci is not built into the running kernel and %s.' % (modules.get('modules_error') or
+                                                                           'the kernel cannot load modules'),
+                'boot a kernel with vfio-pci (CONFIG_VFIO_PCI) and loadable modules'))
+        elif state is False:
             findings.append(_finding(
                 'vfio_pci_unavailable', ERROR,
                 'vfio-pci is neither loaded nor built in, and %s has no vfio-pci module.' % (

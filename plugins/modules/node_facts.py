@@ -431,9 +431,23 @@ class NodeFacts:
         release = self.fs.read('/proc/sys/kernel/osrelease')
         loaded = dict((name, self.fs.isdir('/sys/module/%s' % name)) for name in LOADED_MODULES)
         result = {'loaded': loaded, 'available': dict((name, None) for name in AVAILABLE_MODULES),
-                  'kernel_release': release, 'modules_dir': None, 'modules_error': None}
+                  'kernel_release': release, 'module_loading': None, 'modules_dir': None, 'modules_error': None}
         if not release:
             result['modules_error'] = 'the kernel release is unknown (/proc/sys/kernel/osrelease is unreadable)'
+            return result
+        # A kernel built without CONFIG_MODULES has no modules_disabled sysctl (nor /proc/modules).
+        disabled = self.fs.read('/proc/sys/kernel/modules_disabled')
+        if disabled is None:
+            result['module_loading'] = 'unsupported'
+        else:
+            result['module_loading'] = 'disabled' if disabled.strip() == '1' else 'enabled'
+        if result['module_loading'] != 'enabled':
+            # Only what is built in (or already loaded) can be used.
+            result['modules_error'] = ('the kernel cannot load modules (%s)' % (
+                'built without loadable module support' if result['module_loading'] == 'unsupported'
+                else 'kernel.modules_disabled=1'))
+            for name in AVAILABLE_MODULES:
+                result['available'][name] = loaded.get(name, False)
             return result
         base = '/lib/modules/%s' % release
         result['modules_dir'] = base

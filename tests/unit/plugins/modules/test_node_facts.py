@@ -2,6 +2,7 @@
 """nfv.dpdk.node_facts on fake hosts: facts per fixture, findings, read-only, check mode, bad input."""
 
 import json
+import os
 
 import pytest
 
@@ -342,3 +343,28 @@ def test_kubelet_state_without_the_reserved_cpus(x710, run_module):
     reserved = finding(facts, 'kubelet_cpu_manager_state_reserved')
     assert reserved['severity'] == 'error' and 'reserved CPUs 0,8' in reserved['message']
     assert 'kubelet_cpu_manager_state_cpus' not in ids(facts)
+
+
+def test_kernel_without_loadable_modules(fake_host, run_module):
+    # Like a Firecracker guest kernel: no CONFIG_MODULES, no modules_disabled sysctl, no /lib/modules.
+    load_host(fake_host, 'vm-virtio')
+    os.unlink(fake_host.path('/proc/sys/kernel/modules_disabled'))
+    facts = gather(run_module, {'gather': ['modules']})
+    assert facts['kernel_modules']['module_loading'] == 'unsupported'
+    assert facts['kernel_modules']['available'] == {'vfio_pci': False, 'uio_pci_generic': False, 'igb_uio': False}
+    unavailable = finding(facts, 'vfio_pci_unavailable')
+    assert 'not built into the running kernel' in unavailable['message']
+    assert 'loadable module support' in unavailable['message']
+    # Built in: /sys/module/vfio_pci exists although nothing can be loaded.
+    fake_host.kernel_module('vfio_pci')
+    facts = gather(run_module, {'gather': ['modules']})
+    assert facts['kernel_modules']['available']['vfio_pci'] is True and facts['findings'] == []
+
+
+def test_modules_disabled_sysctl(x710, run_module):
+    x710.file('/proc/sys/kernel/modules_disabled', '1')
+    facts = gather(run_module, {'gather': ['modules']})
+    assert facts['kernel_modules']['module_loading'] == 'disabled'
+    # vfio_pci is loaded already; uio_pci_generic is in modules.dep but cannot be loaded any more.
+    assert facts['kernel_modules']['available'] == {'vfio_pci': True, 'uio_pci_generic': False, 'igb_uio': False}
+    assert 'vfio_pci_unavailable' not in ids(facts)
