@@ -68,7 +68,8 @@ done
 # makes EAL init fail, so the whole directory goes in with each one's closure.
 for pmd in "$pmd_dir"/*; do
     echo "$pmd" >> "$list"
-    case $pmd in *.so.*[0-9]) closure "$pmd" >> "$list" ;; esac
+    # Each library once: the .so and .so.N names are symlinks to the .so.N.M file.
+    [ -L "$pmd" ] || closure "$pmd" >> "$list"
 done
 for preload in /usr/libexec/coreutils/libstdbuf.so /usr/lib/coreutils/libstdbuf.so; do
     [ -e "$preload" ] && echo "$preload" >> "$list" && closure "$preload" >> "$list" && break
