@@ -50,9 +50,12 @@ options:
     default: present
   vendor:
     description:
-      - CPU vendor, which decides the IOMMU parameter.
-      - V(auto) reads C(vendor_id) from C(/proc/cpuinfo) (C(GenuineIntel) is V(intel); C(AuthenticAMD) and
-        C(HygonGenuine) are V(amd)) and fails when it is anything else. Not read with O(state=absent).
+      - Vendor of the IOMMU, which decides the IOMMU parameter.
+      - V(auto) looks at the ACPI table the firmware publishes for the IOMMU first (C(DMAR) is Intel VT-d, V(intel);
+        C(IVRS) is AMD-Vi, V(amd)), because a virtual machine can have an Intel vIOMMU on an AMD CPU. Without
+        either table (for example the IOMMU is disabled in the firmware) it reads C(vendor_id) from
+        C(/proc/cpuinfo) (C(GenuineIntel) is V(intel); C(AuthenticAMD) and C(HygonGenuine) are V(amd)) and fails
+        when it is anything else. Nothing is read with O(state=absent).
     type: str
     choices: [auto, intel, amd]
     default: auto
@@ -218,6 +221,15 @@ FOREIGN_KEYS = {
 VENDORS = {'GenuineIntel': 'intel', 'AuthenticAMD': 'amd', 'HygonGenuine': 'amd'}
 _EXTRA_ARG = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.\-]*(=[^\s"\'=][^\s"\']*)?$')
 IOMMU_CLASS = '/sys/class/iommu'
+ACPI_TABLES = (('DMAR', 'intel'), ('IVRS', 'amd'))
+
+
+def acpi_iommu_vendor(fs):
+    """``intel`` (DMAR table), ``amd`` (IVRS table) or None, from the firmware's ACPI tables."""
+    for table, vendor in ACPI_TABLES:
+        if fs.exists('/sys/firmware/acpi/tables/' + table):
+            return vendor
+    return None
 
 
 def cpu_vendor(fs):
@@ -269,11 +281,17 @@ class IommuGrub:
 
     def vendor(self):
         vendor = self.params['vendor']
+        acpi = acpi_iommu_vendor(self.fs)
         detected = cpu_vendor(self.fs)
         if vendor != 'auto':
-            if detected in VENDORS and VENDORS[detected] != vendor:
+            if acpi and acpi != vendor:
+                self.module.warn('vendor=%s but the firmware describes an %s IOMMU (ACPI %s table)'
+                                 % (vendor, acpi, dict((v, t) for t, v in ACPI_TABLES)[acpi]))
+            elif not acpi and detected in VENDORS and VENDORS[detected] != vendor:
                 self.module.warn('vendor=%s but /proc/cpuinfo says vendor_id %s' % (vendor, detected))
             return vendor
+        if acpi:
+            return acpi
         if detected not in VENDORS:
             self.fail("vendor=auto cannot tell the IOMMU from /proc/cpuinfo vendor_id %r (known: %s); "
                       'set vendor to intel or amd' % (detected, ', '.join(sorted(VENDORS))))

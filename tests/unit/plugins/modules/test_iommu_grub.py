@@ -196,6 +196,29 @@ def test_unknown_cpu_vendor_with_auto(fake_host, commands, run_module, vendor_id
     assert run_module(iommu_grub, {'vendor': 'amd'}).changed
 
 
+@pytest.mark.parametrize('table, cpu, vendor, args', [
+    ('DMAR', 'AuthenticAMD', 'intel', ['intel_iommu=on', 'iommu=pt']),  # QEMU intel-iommu on an AMD host
+    ('IVRS', 'GenuineIntel', 'amd', ['iommu=pt']),
+    (None, 'HygonGenuine', 'amd', ['iommu=pt']),
+])
+def test_auto_vendor_prefers_the_acpi_iommu_table(fake_host, commands, run_module, table, cpu, vendor, args):
+    debian_host(fake_host, commands)
+    fake_host.cpuinfo(cpus=2, vendor=cpu)
+    if table:
+        fake_host.file('/sys/firmware/acpi/tables/' + table, '')
+    result = run_module(iommu_grub, {})
+    assert result['vendor'] == vendor and result['args'] == args
+
+
+def test_explicit_vendor_against_the_acpi_table_warns(fake_host, commands, run_module, monkeypatch):
+    warnings = []
+    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, warning: warnings.append(warning))
+    debian_host(fake_host, commands)
+    fake_host.file('/sys/firmware/acpi/tables/DMAR', '')
+    result = run_module(iommu_grub, {'vendor': 'amd'})
+    assert result['args'] == ['iommu=pt'] and warnings == ['vendor=amd but the firmware describes an intel IOMMU (ACPI DMAR table)']
+
+
 def test_explicit_vendor_mismatch_warns(fake_host, commands, run_module, monkeypatch):
     warnings = []
     monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, warning: warnings.append(warning))
