@@ -33,11 +33,11 @@ def testpmd_stats(log, duration=None):
 
 
 def testpmd_verdict(stats, min_mpps=0.0, max_drop_ratio=0.0, require_numa_alignment=False, min_packets=1,
-                    require_rx=None, require_tx=None):
+                    require_rx=None, require_tx=None, exit_code=None):
     """Pass or fail a testpmd run from testpmd_stats output and thresholds."""
     return _testpmd.testpmd_verdict(stats, min_mpps=min_mpps, max_drop_ratio=max_drop_ratio,
                                     require_numa_alignment=require_numa_alignment, min_packets=min_packets,
-                                    require_rx=require_rx, require_tx=require_tx)
+                                    require_rx=require_rx, require_tx=require_tx, exit_code=exit_code)
 
 
 def testpmd_pod_manifest(params):

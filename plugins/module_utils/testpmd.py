@@ -389,8 +389,17 @@ def _ratio(dropped, total):
     return (dropped / float(total)) if total else 0.0
 
 
+def _exit_code(value):
+    if value is None or isinstance(value, bool) or str(value).strip() in ('', 'unknown', 'None'):
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise InvalidTestpmdInput('exit_code must be the container exit code (an integer), got %r' % (value,))
+
+
 def testpmd_verdict(stats, min_mpps=0.0, max_drop_ratio=0.0, require_numa_alignment=False, min_packets=1,
-                    require_rx=None, require_tx=None):
+                    require_rx=None, require_tx=None, exit_code=None):
     """Pass or fail a run: ``{'passed': bool, 'reasons': [...], 'figures': {...}, 'thresholds': {...}}``.
 
     ``require_rx``/``require_tx`` default from the forward mode: rxonly sends nothing,
@@ -416,6 +425,13 @@ def testpmd_verdict(stats, min_mpps=0.0, max_drop_ratio=0.0, require_numa_alignm
     exit_info = stats.get('exit') or {}
     if 'rc' in exit_info and exit_info['rc'] not in (0, 124):
         reasons.append('testpmd exited with code %s (0, or 124 when stopped by timeout, expected)' % exit_info['rc'])
+    container_rc = _exit_code(exit_code)
+    if container_rc:
+        if 'rc' not in exit_info:
+            reasons.append('the container exited with code %d before the launcher reported an exit (killed, out of memory, '
+                           'or an image without the launcher)' % container_rc)
+        elif exit_info['rc'] in (0, 124):
+            reasons.append('the container exited with code %d' % container_rc)
     ports = stats.get('ports') or []
     totals = stats.get('totals') or {}
     if not stats.get('has_totals'):
@@ -485,6 +501,7 @@ def testpmd_verdict(stats, min_mpps=0.0, max_drop_ratio=0.0, require_numa_alignm
         'reasons': reasons,
         'figures': figures,
         'summary': summary_lines(figures, not reasons),
+        'exit_code': container_rc,
         'thresholds': {'min_mpps': min_mpps, 'max_drop_ratio': max_drop_ratio, 'min_packets': min_packets,
                        'require_numa_alignment': bool(require_numa_alignment), 'require_rx': bool(require_rx),
                        'require_tx': bool(require_tx)},

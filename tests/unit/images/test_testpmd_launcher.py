@@ -76,13 +76,13 @@ def test_sriov_vfs_and_cpuset_make_the_command_line_and_the_placement_line(tmp_p
 
 
 def test_a_nic_on_a_node_without_pod_cpus_is_a_numa_mismatch(tmp_path, sysfs):
-    _, _, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'PCIDEVICE_INTEL_COM_X': '0000:81:02.0'})
+    stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'PCIDEVICE_INTEL_COM_X': '0000:81:02.0'})[2]
     assert stats['numa']['aligned'] is False
     assert stats['numa']['mismatches'] == ['NIC 0000:81:02.0 on node 1, pod CPUs 0-1 on node(s) 0']
 
 
 def test_without_the_variable_name_every_pcidevice_variable_is_used(tmp_path, sysfs):
-    _, args, _ = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'PCIDEVICE_A_COM_X': '0000:41:02.0', 'PCIDEVICE_B_COM_Y': '0000:81:02.0'})
+    args = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'PCIDEVICE_A_COM_X': '0000:41:02.0', 'PCIDEVICE_B_COM_Y': '0000:81:02.0'})[1]
     assert sorted(args[i + 1] for i, arg in enumerate(args) if arg == '-a') == ['0000:41:02.0', '0000:81:02.0']
 
 
@@ -97,7 +97,7 @@ def test_vdevs_run_without_pci(tmp_path, sysfs):
 
 
 def test_testpmd_failure_is_passed_on(tmp_path, sysfs):
-    result, _, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'TESTPMD_VDEVS': 'net_null0'}, testpmd_rc=1)
+    result, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'TESTPMD_VDEVS': 'net_null0'}, testpmd_rc=1)[0::2]
     assert result.returncode == 1 and stats['exit']['rc'] == 1
     assert 'testpmd exited with code 1' in tp.testpmd_verdict(stats)['reasons'][0]
 

@@ -295,3 +295,18 @@ def test_real_podman_pod_log_with_timestamps_and_launcher_lines():
     assert [port['rx_packets'] for port in result['ports']] == [50894688, 50894688]
     assert result['numa']['aligned'] is True and result['numa']['cpu_nodes'] == {'0': 0, '1': 0}
     assert verdict(result, min_mpps=1)['passed'] is True
+
+
+def test_container_exit_code_fails_the_run_when_the_launcher_did_not_explain_it():
+    good = stats('pod_podman_io_null')
+    assert verdict(good, exit_code=0)['passed'] is True
+    assert verdict(good, exit_code='unknown')['passed'] is True
+    assert verdict(good, exit_code='0')['exit_code'] == 0
+    assert verdict(good, exit_code=137)['reasons'] == ['the container exited with code 137']
+    killed = tp.parse_testpmd_log(log('pod_podman_io_null').split('Telling cores to stop')[0])
+    reasons = verdict(killed, exit_code=137)['reasons']
+    assert reasons[0].startswith('the container exited with code 137 before the launcher reported an exit')
+    launcher_failed = tp.parse_testpmd_log('nfv.dpdk.testpmd: {"event": "exit", "rc": 1, "elapsed_s": 1}')
+    assert [r for r in verdict(launcher_failed, exit_code=1)['reasons'] if 'container' in r] == []
+    with pytest.raises(AnsibleFilterError, match='exit_code must be the container exit code'):
+        verdict(good, exit_code='boom')
