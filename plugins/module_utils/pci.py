@@ -450,10 +450,37 @@ def routes(fs=None):
     return [route for route in _ipv4_routes(fs) + _ipv6_routes(fs) if route['interface'] != 'lo']
 
 
+def lower_interfaces(ifname, fs=None):
+    """Interfaces below ``ifname``, recursively: bond slaves, bridge ports, the parent of a VLAN or macvlan.
+
+    Read from the kernel's ``/sys/class/net/<if>/lower_<name>`` adjacency links.
+    """
+    fs = fs or HostFS()
+    found, todo = set(), [ifname]
+    while todo:
+        current = todo.pop()
+        if not _safe_ifname(current):
+            continue
+        for name in fs.listdir('%s/%s' % (NET_CLASS_DIR, current)):
+            if name.startswith('lower_'):
+                lower = name[len('lower_'):]
+                if lower not in found and lower != ifname:
+                    found.add(lower)
+                    todo.append(lower)
+    return found
+
+
 def route_interfaces(fs=None, default_only=False):
     """Names of interfaces that carry a route (IPv4 or IPv6), without ``lo``.
 
     Link-local (fe80::/64) and multicast IPv6 routes, which every IPv6
-    interface has, and reject/local routes do not count.
+    interface has, and reject/local routes do not count. The interfaces
+    below a routed one count too (the slaves of a routed bond, the ports of a
+    routed bridge, the parent of a routed VLAN): taking them away cuts the
+    route just the same.
     """
-    return set(route['interface'] for route in routes(fs) if route['default'] or not default_only)
+    fs = fs or HostFS()
+    names = set(route['interface'] for route in routes(fs) if route['default'] or not default_only)
+    for name in list(names):
+        names.update(lower_interfaces(name, fs))
+    return names

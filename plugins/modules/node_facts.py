@@ -70,8 +70,9 @@ attributes:
     platforms: posix
     description: Linux hosts (x86_64 and aarch64); CPU flag checks apply to x86 only.
 notes:
-  - Interfaces that carry a route (IPv4 or IPv6, link-local and multicast IPv6 routes excepted) are never
-    counted as free for DPDK (C(dpdk_candidate=false)), because binding them would cut the node off.
+  - Interfaces that carry a route (IPv4 or IPv6, link-local and multicast IPv6 routes excepted), and the
+    interfaces below them (bond slaves, bridge ports, the parent of a VLAN), are never counted as free for DPDK
+    (C(dpdk_candidate=false)), because binding them would cut the node off.
   - Mellanox/NVIDIA NICs (mlx4/mlx5) are bifurcated. DPDK uses them with the kernel driver bound, so they are
     candidates without vfio-pci.
   - Whether vfio-pci can be loaded is decided from C(/lib/modules/<release>/modules.dep) and C(modules.builtin);
@@ -165,7 +166,8 @@ ansible_facts:
               C(class_code), C(driver), C(driver_override), C(numa_node) (-1 is no affinity), C(iommu_group),
               C(iommu_group_devices), C(sriov_totalvfs), C(sriov_numvfs), C(is_sriov_pf), C(vfs), C(physfn),
               C(is_vf), C(vf_index), C(netdevs), C(link_states), C(is_dpdk_bound), C(is_bifurcated)), plus
-              C(carries_route), C(default_route), C(dpdk_candidate) (does not carry a route), C(vf_drivers) (number of
+              C(carries_route) and C(default_route) (one of its interfaces, or a bond, bridge or VLAN above it, carries
+              a route or the default route), C(dpdk_candidate) (does not carry a route), C(vf_drivers) (number of
               VFs per driver) and C(iommu_group_conflicts) (other non-bridge devices in its IOMMU group that are bound
               to a driver other than vfio-pci).
           returned: when gathered
@@ -265,7 +267,7 @@ from ansible_collections.nfv.dpdk.plugins.module_utils.cpu_topology import CpuTo
 from ansible_collections.nfv.dpdk.plugins.module_utils.cpuset import CpuSet, CpuSetError
 from ansible_collections.nfv.dpdk.plugins.module_utils.hostfs import HostFS
 from ansible_collections.nfv.dpdk.plugins.module_utils.hugepage_pool import HugepageState, cpu_flags
-from ansible_collections.nfv.dpdk.plugins.module_utils.pci import PciDevice, routes
+from ansible_collections.nfv.dpdk.plugins.module_utils.pci import PciDevice, route_interfaces
 from ansible_collections.nfv.dpdk.plugins.module_utils.readiness import evaluate, summarize
 
 SECTIONS = ('cpu', 'hugepages', 'iommu', 'nics', 'kernel', 'modules', 'kubelet')
@@ -360,20 +362,15 @@ class NodeFacts:
         }
 
     def nics(self):
-        routed, default = set(), set()
-        for route in routes(self.fs):
-            routed.add(route['interface'])
-            if route['default']:
-                default.add(route['interface'])
+        routed = route_interfaces(self.fs)
+        default = route_interfaces(self.fs, default_only=True)
         devices = PciDevice.all(self.fs)
         by_address = dict((device.address, device) for device in devices)
         nics = []
         for device in devices:
-            if not device.is_network:
+            if not device.is_network or (not self.params['include_vfs'] and device.is_vf):
                 continue
             data = device.to_dict()
-            if data['is_vf'] and not self.params['include_vfs']:
-                continue
             data['carries_route'] = bool(routed & set(data['netdevs']))
             data['default_route'] = bool(default & set(data['netdevs']))
             data['dpdk_candidate'] = not data['carries_route']

@@ -268,3 +268,18 @@ def test_device_identity(x710):
 def test_address_does_not_equal_strings():
     assert PciAddress.parse('3b:00.0') != '0000:3b:00.0'
     assert str(PciAddress.parse('3b:00.0')) == '0000:3b:00.0'
+
+
+def test_routes_through_a_bond_or_vlan_protect_the_lower_nics(x710):
+    # bond0 (slaves ens1f0, ens1f1) carries the route through VLAN bond0.100.
+    x710.netdev('bond0')
+    x710.netdev('bond0.100')
+    x710.link('/sys/devices/virtual/net/bond0.100/lower_bond0', '/sys/devices/virtual/net/bond0')
+    for port in ('ens1f0', 'ens1f1'):
+        x710.link('/sys/devices/virtual/net/bond0/lower_%s' % port, os.path.realpath(
+            x710.path('/sys/class/net/' + port))[len(x710.root):])
+    x710.routes('eno1', 'bond0.100')
+    assert pci.lower_interfaces('bond0.100') == {'bond0', 'ens1f0', 'ens1f1'}
+    assert pci.lower_interfaces('eno1') == set()
+    assert route_interfaces() == {'eno1', 'bond0.100', 'bond0', 'ens1f0', 'ens1f1'}
+    assert PciDevice.from_netdev('bond0') is None

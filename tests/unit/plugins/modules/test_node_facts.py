@@ -368,3 +368,15 @@ def test_modules_disabled_sysctl(x710, run_module):
     # vfio_pci is loaded already; uio_pci_generic is in modules.dep but cannot be loaded any more.
     assert facts['kernel_modules']['available'] == {'vfio_pci': True, 'uio_pci_generic': False, 'igb_uio': False}
     assert 'vfio_pci_unavailable' not in ids(facts)
+
+
+def test_bond_slaves_of_a_routed_bond_are_not_candidates(x710, run_module):
+    x710.netdev('bond0')
+    for port in ('ens1f0', 'ens1f1'):
+        x710.link('/sys/devices/virtual/net/bond0/lower_%s' % port,
+                  '/sys/devices/pci0000:00/0000:af:00.%s/net/%s' % (port[-1], port))
+    x710.routes('eno1', 'bond0')
+    facts = gather(run_module, {'gather': ['nics']})
+    pf = nic(facts, '0000:af:00.1')
+    assert pf['carries_route'] and pf['default_route'] and not pf['dpdk_candidate']
+    assert 'no_dpdk_nic' in ids(facts)
