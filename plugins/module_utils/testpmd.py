@@ -22,6 +22,8 @@ import json
 import re
 import time
 
+from ansible_collections.nfv.dpdk.plugins.module_utils.cpuset import CpuSet, CpuSetError
+
 # Lines the image's launcher prints: ``nfv.dpdk.testpmd: {"event": "start", ...}``.
 LAUNCHER_PREFIX = 'nfv.dpdk.testpmd:'
 
@@ -742,7 +744,7 @@ def pod_manifest(params=None):
     return {'apiVersion': 'v1', 'kind': 'Pod', 'metadata': metadata, 'spec': pod_spec}
 
 
-def podman_manifest(manifest, hugepages_dir=HUGEPAGES_MOUNT, pci_devices=None, vfio_groups=None):
+def podman_manifest(manifest, hugepages_dir=HUGEPAGES_MOUNT, pci_devices=None, vfio_groups=None, cpuset=None):
     """The Pod rewritten for ``podman kube play`` on the node itself.
 
     podman ignores hugepages resources and HugePages emptyDirs and has no device
@@ -750,6 +752,8 @@ def podman_manifest(manifest, hugepages_dir=HUGEPAGES_MOUNT, pci_devices=None, v
     node, each VF's ``/dev/vfio/<group>`` (and ``/dev/vfio/vfio``) becomes a
     hostPath CharDevice, the device plugin's PCIDEVICE_* variable is set from
     ``pci_devices``, extended resources and scheduling fields are dropped.
+    podman kube play cannot pin a container to CPUs (a cpu limit is a quota): ``cpuset``
+    (a cpu-list) tells the launcher which CPUs to give testpmd instead.
     """
     if not isinstance(manifest, dict) or manifest.get('kind') != 'Pod':
         raise InvalidTestpmdInput('podman_manifest expects a Pod manifest (a dict with kind: Pod)')
@@ -765,6 +769,16 @@ def podman_manifest(manifest, hugepages_dir=HUGEPAGES_MOUNT, pci_devices=None, v
             raise InvalidTestpmdInput('vfio_groups entries must be IOMMU group numbers, got %r' % group)
         if group not in groups:
             groups.append(group)
+    if cpuset not in (None, ''):
+        try:
+            cpus = CpuSet.parse(cpuset if isinstance(cpuset, str) else None)
+        except CpuSetError:
+            cpus = CpuSet()
+        if not isinstance(cpuset, str) or not cpus:
+            raise InvalidTestpmdInput('cpuset must be a cpu-list such as 2-3 or 2,4, got %r' % (cpuset,))
+        if len(cpus) < 2:
+            raise InvalidTestpmdInput('cpuset must hold at least 2 CPUs (one main, one forwarding), got %r' % (cpuset,))
+        cpuset = cpus.format()
     pod = copy.deepcopy(manifest)
     spec = pod['spec']
     spec.pop('nodeSelector', None)
@@ -796,6 +810,9 @@ def podman_manifest(manifest, hugepages_dir=HUGEPAGES_MOUNT, pci_devices=None, v
             env[:] = [item for item in env if item.get('name') not in (name, 'TESTPMD_PCI_ENV')]
             env.append({'name': 'TESTPMD_PCI_ENV', 'value': name})
             env.append({'name': name, 'value': ','.join(pci_devices)})
+        if cpuset not in (None, ''):
+            env[:] = [item for item in env if item.get('name') != 'TESTPMD_CPUS']
+            env.append({'name': 'TESTPMD_CPUS', 'value': cpuset})
         mounts = container.setdefault('volumeMounts', [])
         for path in device_paths:
             mounts.append({'name': 'vfio-' + path.rsplit('/', 1)[1].replace('noiommu-', 'noiommu'), 'mountPath': path})

@@ -191,3 +191,14 @@ def test_unknown_parameter_and_bad_podman_input_are_refused():
 def test_pci_env_name_matches_the_sriov_device_plugin():
     assert tp.pci_env_name('intel.com/intel_sriov_dpdk') == 'PCIDEVICE_INTEL_COM_INTEL_SRIOV_DPDK'
     assert tp.pci_env_name('openshift.io/mlx-dpdk') == 'PCIDEVICE_OPENSHIFT_IO_MLX_DPDK'
+
+
+def test_podman_cpuset_goes_to_the_launcher():
+    pod = FILTERS['testpmd_podman_manifest'](manifest(dpdk_testpmd_vdevs=['net_null0']), '/dev/hugepages', [], [], '2-3')
+    env = dict((item['name'], item['value']) for item in pod['spec']['containers'][0]['env'])
+    assert env['TESTPMD_CPUS'] == '2-3'
+    unpinned = FILTERS['testpmd_podman_manifest'](manifest(dpdk_testpmd_vdevs=['net_null0']), '/dev/hugepages', [], [], '')
+    assert 'TESTPMD_CPUS' not in [item['name'] for item in unpinned['spec']['containers'][0]['env']]
+    for bad in ('3', 'two', '1-'):
+        with pytest.raises(AnsibleFilterError, match='cpuset must'):
+            FILTERS['testpmd_podman_manifest'](manifest(dpdk_testpmd_vdevs=['net_null0']), '/dev/hugepages', [], [], bad)
