@@ -407,7 +407,11 @@ class Lab:
         self.images = os.path.join(self.cache, "images")
         self.qemu_dir = os.path.join(self.cache, "qemu")
         self.ssh_dir = os.path.join(self.cache, "ssh")
-        self.run = os.path.join(self.cache, "run")
+        # several nodes can share one cache (images, QEMU root, key): one run dir each
+        self.instance = env.get("NFV_DPDK_LAB_INSTANCE") or ""
+        if self.instance and not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,30}", self.instance):
+            raise LabError("NFV_DPDK_LAB_INSTANCE must match [a-z0-9][a-z0-9-]*", EXIT_USAGE)
+        self.run = os.path.join(self.cache, "run-" + self.instance if self.instance else "run")
         self.tmp = os.path.join(self.cache, "tmp")
         self.key = os.path.join(self.ssh_dir, "id_ed25519")
         self.pidfile = os.path.join(self.run, "qemu.pid")
@@ -438,9 +442,11 @@ class Lab:
     def security_mirror(self) -> str:
         return (self.env.get("NFV_DPDK_LAB_SECURITY_MIRROR") or DEFAULT_SECURITY_MIRROR).rstrip("/")
 
-    def lock(self):
-        os.makedirs(self.cache, exist_ok=True)
-        f = open(os.path.join(self.cache, ".lock"), "w")
+    def lock(self, build: bool = False):
+        """Exclusive lock: the cache's build lock, or this instance's run lock."""
+        d = self.cache if build else self.run
+        os.makedirs(d, exist_ok=True)
+        f = open(os.path.join(d, ".build.lock" if build else ".lock"), "w")
         deadline = time.monotonic() + 3600
         while True:
             try:
@@ -802,7 +808,7 @@ def choose_accel(lab: Lab) -> tuple[str, str]:
 # ---------------------------------------------------------------------------
 
 def cmd_build(lab: Lab, args) -> int:
-    with lab.lock():
+    with lab.lock(build=True):
         t0 = time.monotonic()
         build_qemu_root(lab)
         image = build_image(lab, force=args.force)
@@ -863,8 +869,9 @@ def cmd_up(lab: Lab, args) -> int:
                 return EXIT_OK
             raise LabError("QEMU pid %d is running without lab state; run 'labctl down'" % pid)
 
-        build_qemu_root(lab)
-        image = build_image(lab)
+        with lab.lock(build=True):
+            build_qemu_root(lab)
+            image = build_image(lab)
         os.makedirs(lab.run, exist_ok=True)
         base_in_lab = lab.lab_path(image)
         if args.fresh or state.get("base") != base_in_lab:
@@ -1077,7 +1084,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("console", help="print the path of the serial console log")
     sub.add_parser("reboot-wait", help="reboot the node and wait until SSH is back")
     args = p.parse_args(argv)
-    lab = Lab()
+    try:
+        lab = Lab()
+    except LabError as e:
+        print("labctl: error: %s" % e, file=sys.stderr)
+        return e.code
     handler = {"build": cmd_build, "up": cmd_up, "down": cmd_down, "ssh": cmd_ssh,
                "status": cmd_status, "inventory": cmd_inventory, "console": cmd_console,
                "reboot-wait": cmd_reboot_wait}[args.cmd]

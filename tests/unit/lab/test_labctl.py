@@ -301,3 +301,14 @@ def test_grub_mbr_rejects_bad_inputs():
     struct.pack_into("<H", bad, 508, 5)
     with pytest.raises(ValueError):
         labctl.grub_mbr(mbr, boot, bytes(bad))          # blocklist does not match
+
+
+def test_instances_share_the_cache_but_not_the_run_dir(tmp_path):
+    a = labctl.Lab({"NFV_DPDK_LAB_CACHE": str(tmp_path)})
+    b = labctl.Lab({"NFV_DPDK_LAB_CACHE": str(tmp_path), "NFV_DPDK_LAB_INSTANCE": "ci-2"})
+    assert a.images == b.images and a.key == b.key
+    assert a.run == str(tmp_path / "run") and b.run == str(tmp_path / "run-ci-2")
+    assert b.inventory == str(tmp_path / "run-ci-2" / "inventory.yml")
+    assert b.lab_path(b.overlay) == "/lab/run/overlay.qcow2"
+    with pytest.raises(labctl.LabError):
+        labctl.Lab({"NFV_DPDK_LAB_CACHE": str(tmp_path), "NFV_DPDK_LAB_INSTANCE": "../x"})
