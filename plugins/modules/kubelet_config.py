@@ -503,15 +503,16 @@ class KubeletConfig:
         return config_file, config_dir, flags
 
     def check_path_is_read(self, config_file, config_dir):
+        """The configuration file the kubelet reads, given that it reads ``path``."""
         if self.path == config_file:
-            return
+            return config_file
         if config_dir and os.path.dirname(self.path.rstrip('/')) == config_dir.rstrip('/'):
             if not self.path.endswith('.conf'):
                 self.fail('%s is in the kubelet drop-in directory %s but the kubelet reads only *.conf files there' % (self.path, config_dir))
-            return
+            return config_file
         if self.distribution == 'kubeadm':
-            # A kubeadm node may run the kubelet with another --config; trust an explicit path.
-            return
+            # A kubelet started with another --config than kubeadm's: trust the explicit path.
+            return self.path
         self.fail('the %s kubelet does not read %s: it reads its configuration from %s and the drop-in directory %s '
                   '(set path to a .conf file there, or add a config= kubelet-arg)' % (self.distribution, self.path, config_file, config_dir))
 
@@ -598,7 +599,7 @@ class KubeletConfig:
     def run(self):
         self.check_params()
         config_file, config_dir, flags = self.layers()
-        self.check_path_is_read(config_file, config_dir)
+        config_file = self.check_path_is_read(config_file, config_dir)
         before_text, current = self.read_yaml(self.path, required=not self.params['create'])
         current = current or {}
         try:

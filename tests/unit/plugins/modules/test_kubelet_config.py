@@ -383,6 +383,18 @@ def test_k3s_kubelet_arg_conflict_and_unread_path(fake_host, run_module):
     assert 'reads only *.conf files' in result['msg']
 
 
+def test_kubeadm_explicit_path_is_the_file_checked(host, run_module):
+    before = host.snapshot()
+    result = run_module(kubelet_config, {'path': '/etc/kubernetes/kubelet.yaml', 'create': True, 'cpu_manager_policy': 'static'})
+    assert result.failed
+    assert 'the static policy requires systemreserved.cpu + kubereserved.cpu' in result['msg']
+    assert host.snapshot() == before
+    result = run_ok(run_module, {'path': '/etc/kubernetes/kubelet.yaml', 'create': True, 'cpu_manager_policy': 'static',
+                                 'reserved_system_cpus': '0'})
+    assert result['effective_config'] == {'cpuManagerPolicy': 'static', 'reservedSystemCPUs': '0'}
+    assert read_config(host, '/etc/kubernetes/kubelet.yaml')['cpuManagerPolicy'] == 'static'
+
+
 # -- stale checkpoints ----------------------------------------------------------------
 
 def cpu_state(policy, default='0-3'):
