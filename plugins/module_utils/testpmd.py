@@ -114,6 +114,22 @@ def _mpps(packets, duration):
     return round(packets / float(duration) / 1e6, 6)
 
 
+def _count(section, section_port, line, ports, totals, pps_samples):
+    """Counters of one line of a NIC statistics, forward statistics or accumulated block."""
+    if section == 'nic':
+        entry = _port(ports, section_port)
+        for key, value in _KV.findall(line):
+            if key in _NIC_KEYS:
+                entry[_NIC_KEYS[key]] = int(value)
+        for direction, value in _PPS.findall(line):
+            pps_samples.setdefault(section_port, {}).setdefault(direction.lower(), []).append(int(value))
+    else:
+        target = _port(ports, section_port) if section == 'fwd' else totals
+        for key, value in _KV.findall(line):
+            if key in _FWD_KEYS:
+                target[_FWD_KEYS[key]] = int(value)
+
+
 def parse_testpmd_log(text, duration=None):
     """Structured facts of one testpmd run from its output.
 
@@ -180,6 +196,11 @@ def parse_testpmd_log(text, duration=None):
         if line == 'Bye...':
             clean_exit = True
 
+        # Counter lines of the statistics blocks are most of a long run's log: handle them first.
+        if section and line[:3] in ('RX-', 'TX-', 'Rx-', 'Tx-'):
+            _count(section, section_port, line, ports, totals, pps_samples)
+            continue
+
         match = _SET_MODE.match(line)
         if match:
             forward_mode = match.group(1)
@@ -241,18 +262,8 @@ def parse_testpmd_log(text, duration=None):
         if _RULE.match(line):
             section = None
             continue
-        if section == 'nic':
-            entry = _port(ports, section_port)
-            for key, value in _KV.findall(line):
-                if key in _NIC_KEYS:
-                    entry[_NIC_KEYS[key]] = int(value)
-            for direction, value in _PPS.findall(line):
-                pps_samples.setdefault(section_port, {}).setdefault(direction.lower(), []).append(int(value))
-        elif section in ('fwd', 'total'):
-            target = _port(ports, section_port) if section == 'fwd' else totals
-            for key, value in _KV.findall(line):
-                if key in _FWD_KEYS:
-                    target[_FWD_KEYS[key]] = int(value)
+        if section:
+            _count(section, section_port, line, ports, totals, pps_samples)
 
     duration_source = None
     if duration is not None:
