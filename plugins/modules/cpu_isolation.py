@@ -34,6 +34,10 @@ description:
     they start run on the reserved CPUs, and C(AllowedCPUs=<reserved>) in a drop-in
     C(/etc/systemd/system/<slice>.d/50-nfv-dpdk-cpu-isolation.conf) for each slice in O(slices).
     C(systemctl daemon-reload) runs only when one of these files changed.'
+  - systemd applies C(CPUAffinity=) on C(daemon-reload) but does not widen its own affinity again when the setting
+    goes away. So when the drop-in is removed (O(state=absent), O(systemd_cpu_affinity=false), or a rollback) and no
+    other C(CPUAffinity=) is configured, PID 1 gets every online CPU (on rollback, the CPUs it had) back through
+    C(taskset --pid --cpu-list). Services already running keep their affinity until they restart.
   - 'irqbalance, when installed: C(IRQBALANCE_BANNED_CPULIST=<isolated>) (irqbalance 1.8 and later) or the
     hexadecimal C(IRQBALANCE_BANNED_CPUS=<mask>) (older irqbalance) in C(/etc/default/irqbalance) (Debian, Ubuntu)
     or C(/etc/sysconfig/irqbalance) (RHEL family). Only that assignment is edited, with a marker comment above
@@ -270,6 +274,9 @@ ISOLCPUS_FLAGS = ['domain', 'managed_irq', 'nohz']
 SET_OPTIONS = ['isolated_cpus', 'reserved_cpus', 'isolated_count', 'reserved_per_node']
 
 MANAGER_DROPIN = '/etc/systemd/system.conf.d/50-nfv-dpdk-cpu-affinity.conf'
+# Where systemd reads system.conf and its drop-ins, lowest precedence first.
+MANAGER_CONF_DIRS = ['/usr/lib/systemd', '/usr/local/lib/systemd', '/run/systemd', '/etc/systemd']
+_CPU_AFFINITY = re.compile(r'^\s*CPUAffinity\s*=\s*(.*?)\s*$')
 UNIT_DIR = '/etc/systemd/system'
 SLICE_DROPIN_NAME = '50-nfv-dpdk-cpu-isolation.conf'
 IRQBALANCE_FILES = ['/etc/default/irqbalance', '/etc/sysconfig/irqbalance']
@@ -405,6 +412,37 @@ def edit_irqbalance(text, key=None, value=None):
     return ''.join(out)
 
 
+def manager_cpu_affinity(fs):
+    """The service manager's configured ``CPUAffinity=`` as systemd merges it, or None when unset.
+
+    ``system.conf`` first, then the ``system.conf.d/*.conf`` drop-ins in file name
+    order (a name in /etc hides the same name in /run and /usr/lib); the last
+    assignment wins and an empty one resets it.
+    """
+    files, dropins = [], {}
+    for directory in MANAGER_CONF_DIRS:
+        if fs.exists(directory + '/system.conf'):
+            files = [directory + '/system.conf']
+        for name in fs.listdir(directory + '/system.conf.d'):
+            if name.endswith('.conf'):
+                dropins[name] = '%s/system.conf.d/%s' % (directory, name)
+    value = None
+    for path in files + [dropins[name] for name in sorted(dropins)]:
+        for line in (fs.read_raw(path) or '').splitlines():
+            match = _CPU_AFFINITY.match(line)
+            if match:
+                value = match.group(1) or None
+    return value
+
+
+def pid1_affinity(fs):
+    """CPUs PID 1 (systemd) may run on, from /proc/1/status, or None when unreadable."""
+    for line in (fs.read('/proc/1/status', '') or '').splitlines():
+        if line.startswith('Cpus_allowed_list:'):
+            return CpuSet.parse(line.split(':', 1)[1])
+    return None
+
+
 class CpuIsolation:
     """Plan (read and validate everything), then apply with rollback on failure."""
 
@@ -421,6 +459,7 @@ class CpuIsolation:
         self.restarted = False
         self.failing = False
         self.created_dirs = []
+        self.pid1_before = None
         self.result = {'changed': False, 'isolated_cpus': '', 'reserved_cpus': '', 'kernel_args': [],
                        'cmdline': '', 'running_cmdline': '', 'reboot_required': False, 'files': [],
                        'backup_files': [], 'irqbalance_file': None}
@@ -580,6 +619,7 @@ class CpuIsolation:
         try:
             if self.reloaded:
                 systemd_daemon_reload(self.module, self.fs)
+                self.widen_manager_affinity(self.pid1_before)
             if self.restarted:
                 self.restart_irqbalance()
         except _StepFailed as exc:
@@ -587,6 +627,30 @@ class CpuIsolation:
         finally:
             self.module.fail_json = original_fail
         return problems
+
+    def widen_manager_affinity(self, target):
+        """Give PID 1 back ``target`` (default: every online CPU) when no CPUAffinity= is configured.
+
+        systemd applies CPUAffinity= on daemon-reload but leaves its affinity as it
+        is when the setting goes away, so after removing (or rolling back) our
+        drop-in the services it starts would stay on the reserved CPUs until a reboot.
+        """
+        if manager_cpu_affinity(self.fs) is not None:
+            return False
+        current = pid1_affinity(self.fs)
+        online = CpuSet.parse(self.fs.read('/sys/devices/system/cpu/online', ''))
+        target = target or online
+        if current is None or not target or current == target:
+            return False
+        taskset = self.module.get_bin_path('taskset')
+        if not taskset:
+            self.module.warn('taskset is missing: systemd keeps running on CPUs %s until the next reboot' % current.format())
+            return False
+        rc, out, err = self.module.run_command([taskset, '--pid', '--cpu-list', target.format(), '1'])
+        if rc != 0:
+            self.module.warn('could not give systemd (PID 1) back CPUs %s: %s' % (target.format(), (err or out).strip()))
+            return False
+        return True
 
     def restart_irqbalance(self):
         systemctl = self.module.get_bin_path('systemctl')
@@ -620,7 +684,10 @@ class CpuIsolation:
             if self.irqbalance_file is not None:
                 irqbalance_changed = self.apply_file(self.irqbalance_file)
             if systemd_changed:
+                self.pid1_before = pid1_affinity(self.fs)
                 self.reloaded = systemd_daemon_reload(self.module, self.fs)
+                if self.reloaded:
+                    self.widen_manager_affinity(None)
             if irqbalance_changed and not self.module.check_mode:
                 self.restarted = self.restart_irqbalance()
             self.apply_kernel_args()

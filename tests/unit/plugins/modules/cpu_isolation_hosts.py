@@ -96,3 +96,44 @@ def changes(before, after):
 def mutating(commands):
     """Commands that change the host (everything but ``irqbalance --version``)."""
     return [argv for argv in commands.calls if argv != IRQBALANCE_VERSION]
+
+
+TASKSET = '/usr/bin/taskset'
+
+
+def simulate_pid1(fake_host, commands, cpus='0-15'):
+    """PID 1's affinity in /proc/1/status, following systemd and taskset like the real ones.
+
+    ``daemon-reload`` applies the last CPUAffinity= of /etc/systemd/system.conf and its
+    drop-ins and, like systemd, leaves the affinity alone when none is set;
+    ``taskset --pid --cpu-list LIST 1`` sets it.
+    """
+    from ansible_collections.nfv.dpdk.plugins.module_utils.cpuset import CpuSet
+
+    def write(cpu_list):
+        fake_host.file('/proc/1/status', 'Name:\tsystemd\nPid:\t1\nCpus_allowed_list:\t%s\n'
+                       % CpuSet.parse(cpu_list.replace(' ', ',')).format())
+
+    def reload(argv):
+        value = None
+        paths = ['/etc/systemd/system.conf'] + ['/etc/systemd/system.conf.d/' + name
+                                                for name in fake_host.listdir('/etc/systemd/system.conf.d')]
+        for path in paths:
+            if fake_host.exists(path) and path.endswith('.conf'):
+                for line in fake_host.read(path).splitlines():
+                    if line.startswith('CPUAffinity='):
+                        value = line.split('=', 1)[1].strip() or None
+        if value:
+            write(value)
+
+    write(cpus)
+    commands.provide('taskset')
+    commands.on(DAEMON_RELOAD, effect=reload)
+    commands.on([TASKSET, '--pid', '--cpu-list', '*', '1'], effect=lambda argv: write(argv[3]))
+
+
+def pid1_cpus(fake_host):
+    for line in fake_host.read('/proc/1/status').splitlines():
+        if line.startswith('Cpus_allowed_list:'):
+            return line.split(':', 1)[1].strip()
+    return None

@@ -24,10 +24,13 @@ from ansible_collections.nfv.dpdk.tests.unit.plugins.modules.cpu_isolation_hosts
     SYSTEM_SLICE,
     TRY_RESTART,
     UPDATE_GRUB,
+    TASKSET,
     USER_SLICE,
     changes,
     mutating,
     node,
+    pid1_cpus,
+    simulate_pid1,
 )
 
 # One socket, 8 cores, 2 threads: siblings n and n+8, one NUMA node (CPUs 0-15).
@@ -263,6 +266,27 @@ def test_without_running_systemd_nothing_is_reloaded(fake_host, commands, run_mo
     assert any('restart irqbalance' in w for w in warnings)
 
 
+def test_removing_cpu_affinity_gives_systemd_every_cpu_back(fake_host, commands, run_module):
+    node(fake_host, commands, **HT)
+    simulate_pid1(fake_host, commands)
+    run_module(cpu_isolation, EXPLICIT)
+    assert pid1_cpus(fake_host) == '0-1,8-9' and commands.ran([TASKSET, '**']) == []
+    result = run_module(cpu_isolation, {'state': 'absent'})
+    assert result.changed and pid1_cpus(fake_host) == '0-15'
+    assert commands.ran([TASKSET, '**']) == [[TASKSET, '--pid', '--cpu-list', '0-15', '1']]
+    assert not run_module(cpu_isolation, {'state': 'absent'}).changed
+    assert len(commands.ran([TASKSET, '**'])) == 1
+
+
+def test_an_affinity_configured_elsewhere_is_left_to_systemd(fake_host, commands, run_module):
+    node(fake_host, commands, **HT)
+    simulate_pid1(fake_host, commands)
+    fake_host.file('/etc/systemd/system.conf', '[Manager]\n#CPUAffinity=1 2\nCPUAffinity=0-3\n')
+    run_module(cpu_isolation, EXPLICIT)
+    run_module(cpu_isolation, {'state': 'absent'})
+    assert pid1_cpus(fake_host) == '0-3' and commands.ran([TASKSET, '**']) == []
+
+
 # -- irqbalance ----------------------------------------------------------------------
 
 def test_old_irqbalance_gets_a_hex_mask(fake_host, commands, run_module):
@@ -326,14 +350,17 @@ def test_edit_irqbalance_units():
 
 def test_update_grub_failure_restores_drop_ins_and_irqbalance(fake_host, commands, run_module):
     node(fake_host, commands, update_grub_rc=1, **HT)
+    simulate_pid1(fake_host, commands)
     fake_host.file(USER_SLICE, '[Slice]\nAllowedCPUs=0\n')
     before = fake_host.snapshot()
     result = run_module(cpu_isolation, EXPLICIT)
     assert result.failed
     assert 'update-grub failed' in result['msg'] and 'files changed by this run were restored' in result['msg']
+    # Files, directories and systemd's own affinity (/proc/1/status) are as they were.
     assert changes(before, fake_host.snapshot()) == []
     # systemd and irqbalance saw the new files, so they are reloaded again with the old ones.
-    assert mutating(commands) == [DAEMON_RELOAD, TRY_RESTART, [UPDATE_GRUB], DAEMON_RELOAD, TRY_RESTART]
+    assert mutating(commands) == [DAEMON_RELOAD, TRY_RESTART, [UPDATE_GRUB], DAEMON_RELOAD,
+                                  [TASKSET, '--pid', '--cpu-list', '0-15', '1'], TRY_RESTART]
 
 
 def test_daemon_reload_failure_restores_before_touching_grub(fake_host, commands, run_module):
