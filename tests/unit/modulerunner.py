@@ -4,7 +4,9 @@
 import fnmatch
 import json
 
+from ansible.module_utils import _internal as ansible_internal
 from ansible.module_utils import basic
+from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 
 
@@ -29,15 +31,29 @@ class ModuleResult(dict):
         return bool(self.get('changed'))
 
 
+def _add_warnings(result):
+    # As AnsibleModule.exit_json does: the module's warnings go into its result.
+    warnings = ansible_warnings.get_warning_messages()
+    if warnings:
+        result['warnings'] = list(warnings)
+    return result
+
+
 def _exit_json(self, **kwargs):
     kwargs.setdefault('changed', False)
-    raise ModuleExit(kwargs, failed=False)
+    raise ModuleExit(_add_warnings(kwargs), failed=False)
 
 
 def _fail_json(self, msg, **kwargs):
     kwargs['failed'] = True
     kwargs['msg'] = msg
-    raise ModuleExit(kwargs, failed=True)
+    raise ModuleExit(_add_warnings(kwargs), failed=True)
+
+
+def _forget_warnings():
+    # Each real module run is a new process; in-process runs share these globals.
+    ansible_warnings._global_warnings.clear()
+    ansible_warnings._global_deprecations.clear()
 
 
 class ModuleRunner:
@@ -48,6 +64,10 @@ class ModuleRunner:
     """
 
     def __init__(self, monkeypatch):
+        # Once any test imports controller code (filters, ansible.errors), module
+        # warnings would go to the controller's Display; a module on a target
+        # never runs in controller mode.
+        monkeypatch.setattr(ansible_internal, 'is_controller', False)
         monkeypatch.setattr(basic.AnsibleModule, 'exit_json', _exit_json)
         monkeypatch.setattr(basic.AnsibleModule, 'fail_json', _fail_json)
 
@@ -55,6 +75,7 @@ class ModuleRunner:
         args = dict(args or {})
         args['_ansible_check_mode'] = check_mode
         args['_ansible_diff'] = diff
+        _forget_warnings()
         with patch_module_args(args):
             try:
                 module.main()
