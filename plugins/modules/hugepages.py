@@ -102,7 +102,9 @@ options:
       - Memory that must stay out of hugepage pools, per NUMA node for pools with a node and for the
         host as a whole. Either a size (V(1G), V(512M)) or a percentage of the node's or host's memory (V(10%)).
       - When omitted, the larger of 10% of the memory and 1 GiB.
-      - The check only refuses requests that grow hugepage memory; shrinking is always allowed.
+      - At runtime the check counts the pools after the change (listed pools as requested, the others as they
+        are) and only refuses requests that grow hugepage memory; shrinking is always allowed. At boot the
+        listed pools are the whole reservation and must fit.
     type: str
   mounts:
     description:
@@ -589,39 +591,53 @@ class Hugepages:
         pool = self.state.pool(size_kb, node)
         return pool.persistent if pool else 0
 
-    def _validate_memory(self):
-        """Refuse requests that grow hugepage memory beyond a node's or the host's memory minus the margin."""
-        self._margin(0)  # reject a malformed min_free_memory even when no pool grows
-        wanted = dict((r.key, r.count) for r in self.requests)
-        for node in sorted(set(r.node for r in self.requests if r.node is not None)):
-            total_kb = self.state.node_memory_kb(node)
-            if total_kb is None:
-                continue
-            before = sum(self._current(size, node) * size for size in self.state.sizes)
-            after = sum(wanted.get((size, node), self._current(size, node)) * size for size in self.state.sizes)
-            margin = self._margin(total_kb)
-            if after > before and after > total_kb - margin:
-                self.fail('pools: hugepages on NUMA node %d would take %s, more than the node can spare: its memory is %s '
-                          'and min_free_memory keeps %s free (at most %s of hugepages)'
-                          % (node, _mib(after), _mib(total_kb), _mib(margin), _mib(max(total_kb - margin, 0))))
-        total_kb = self.state.mem_total_kb
-        if not total_kb:
-            return
-        before = after = 0
-        for size in self.state.sizes:
-            current = self._current(size)
-            before += current * size
-            if (size, None) in wanted:
-                after += wanted[(size, None)] * size
-            elif any(key[0] == size for key in wanted):
-                after += sum(wanted.get((size, node), self._current(size, node)) for node in self.state.numa_nodes) * size
-            else:
-                after += current * size
+    def _check_fits(self, what, where, before, after, total_kb, grow_only=True):
         margin = self._margin(total_kb)
-        if after > before and after > total_kb - margin:
-            self.fail('pools: hugepages would take %s, more than this host can spare: its memory is %s and '
-                      'min_free_memory keeps %s free (at most %s of hugepages)'
-                      % (_mib(after), _mib(total_kb), _mib(margin), _mib(max(total_kb - margin, 0))))
+        if (after > before or not grow_only) and after > total_kb - margin:
+            self.fail('pools: %s %s would take %s, more than %s can spare: its memory is %s and min_free_memory '
+                      'keeps %s free (at most %s of hugepages)'
+                      % (what, where, _mib(after), 'the node' if where.startswith('on NUMA') else 'this host',
+                         _mib(total_kb), _mib(margin), _mib(max(total_kb - margin, 0))))
+
+    def _validate_memory(self):
+        """Refuse pools that do not fit in a node's or the host's memory minus the margin.
+
+        At runtime the pools after the change count (listed pools as requested, the others as they are)
+        and only growing requests are refused. At boot the listed pools are the whole reservation.
+        """
+        self._margin(0)  # reject a malformed min_free_memory even when no pool grows
+        if self.params['state'] == 'absent':
+            return
+        wanted = dict((r.key, r.count) for r in self.requests)
+        nodes = sorted(set(r.node for r in self.requests if r.node is not None))
+        if self.params['runtime']:
+            for node in nodes:
+                total_kb = self.state.node_memory_kb(node)
+                if total_kb is not None:
+                    before = sum(self._current(size, node) * size for size in self.state.sizes)
+                    after = sum(wanted.get((size, node), self._current(size, node)) * size for size in self.state.sizes)
+                    self._check_fits('hugepages', 'on NUMA node %d' % node, before, after, total_kb)
+            if self.state.mem_total_kb:
+                before = after = 0
+                for size in self.state.sizes:
+                    current = self._current(size)
+                    before += current * size
+                    if (size, None) in wanted:
+                        after += wanted[(size, None)] * size
+                    elif any(key[0] == size for key in wanted):
+                        after += sum(wanted.get((size, node), self._current(size, node)) for node in self.state.numa_nodes) * size
+                    else:
+                        after += current * size
+                self._check_fits('hugepages', 'on this host', before, after, self.state.mem_total_kb)
+        if self.params['boot']:
+            for node in nodes:
+                total_kb = self.state.node_memory_kb(node)
+                if total_kb is not None:
+                    after = sum(r.count * r.size_kb for r in self.requests if r.node == node)
+                    self._check_fits('the boot reservation', 'on NUMA node %d' % node, 0, after, total_kb, grow_only=False)
+            if self.state.mem_total_kb:
+                after = sum(r.count * r.size_kb for r in self.requests)
+                self._check_fits('the boot reservation', 'on this host', 0, after, self.state.mem_total_kb, grow_only=False)
 
     def _validate_mounts(self, present):
         seen = set()
