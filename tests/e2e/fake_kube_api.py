@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, nfv.dpdk maintainers
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -11,7 +10,7 @@ Succeeded; its log is the file given with ``--log``. Every request is recorded
 as one JSON line in ``--record`` so a playbook can check what was sent (the
 manifest, the order of calls).
 
-    fake_kube_api.py --port 38617 --log tests/unit/fixtures/testpmd/pod_podman_io_null.log --record /tmp/calls.jsonl
+    python3 fake_kube_api.py --port 38617 --log tests/unit/fixtures/testpmd/pod_podman_io_null.log --record /tmp/calls.jsonl
 """
 
 from __future__ import absolute_import, division, print_function
@@ -143,7 +142,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--port', type=int, required=True)
     parser.add_argument('--log', required=True, help='file served as the pod log')
     parser.add_argument('--record', help='append one JSON line per request here')
