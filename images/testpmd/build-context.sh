@@ -17,7 +17,12 @@ context=${1:?usage: build-context.sh CONTEXT_DIR [PMD_DIR]}
 here=$(cd "$(dirname "$0")" && pwd)
 testpmd=$(command -v dpdk-testpmd) || { echo "dpdk-testpmd not found: install the dpdk package" >&2; exit 1; }
 libdir=$(dirname "$(ldd "$testpmd" | awk '/librte_eal\.so/ {print $3; exit}')")
-pmd_dir=${2:-$(ls -d "$libdir"/dpdk/pmds-* 2>/dev/null | head -n 1)}
+pmd_dir=${2:-}
+if [ -z "$pmd_dir" ]; then
+    for dir in "$libdir"/dpdk/pmds-*; do
+        [ -d "$dir" ] && pmd_dir=$dir && break
+    done
+fi
 [ -d "$pmd_dir" ] || { echo "no DPDK PMD directory under $libdir/dpdk" >&2; exit 1; }
 
 rootfs=$context/rootfs
