@@ -721,8 +721,11 @@ class Hugepages:
             path = mount['path']
             if mount['action'] == 'mounted':
                 real = self.fs.path(path)
-                if not os.path.isdir(real):
-                    os.makedirs(real, 0o755)
+                try:
+                    if not os.path.isdir(real):
+                        os.makedirs(real, 0o755)
+                except OSError as exc:
+                    on_failure('mounts: cannot create the mount point %s: %s%s' % (path, exc, self._undo_mounts(done)))
                 argv = [self.bins['mount'], '-t', 'hugetlbfs', '-o', 'pagesize=%s' % format_size(mount['size_kb']), 'nodev', path]
             else:
                 argv = [self.bins['umount'], path]

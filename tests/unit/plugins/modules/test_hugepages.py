@@ -294,6 +294,16 @@ def test_mount_failure_restores_pools(fake_host, kernel, commands, run_module):
     assert node_pages(fake_host, M2, 0) == 0
 
 
+def test_mount_point_that_cannot_be_created_restores_pools(fake_host, kernel, commands, run_module):
+    commands.provide('mount', 'umount')
+    fake_host.file('/srv/file', 'not a directory')
+    result = run_module(hugepages, {'pools': [{'size': '2M', 'count': 16, 'node': 1}],
+                                    'mounts': [{'path': '/srv/file/huge', 'size': '2M'}]})
+    assert result.failed and 'cannot create the mount point /srv/file/huge' in result['msg']
+    assert 'previous pools were restored' in result['msg'] and node_pages(fake_host, M2, 1) == 0
+    assert commands.calls == []
+
+
 # -- boot ---------------------------------------------------------------------------------------
 
 def test_boot_per_node_pools_and_default_size(fake_host, kernel, commands, run_module):
