@@ -1,0 +1,462 @@
+#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+"""testpmd in the pod versus the same testpmd directly on the host: is the containerised DPDK app as fast?
+
+Both runs use the image's launcher (images/testpmd/testpmd-launcher) with the same TESTPMD_*
+environment, so testpmd gets the same command line, the same CPUs (``-l`` from TESTPMD_CPUS, and
+``taskset`` for the host run), the same ports and the same hugetlbfs. The pod is the Pod the
+dpdk_testpmd role builds (``testpmd_pod_manifest`` + ``testpmd_podman_manifest``) played with
+``podman kube play --network none`` as the role's podman backend does; the host run is the
+launcher under ``taskset``. Rounds alternate host, pod, host, pod, ... so drifting load hits
+both; the result is the ratio of median Mpps (goal >= 0.97). Rates come from the collection's
+parser (``testpmd_stats``): packets over the span between "start packet forwarding" and
+"Telling cores to stop" in the timestamped log (podman's ``--timestamps``; host lines are
+stamped by this script as they arrive).
+
+This machine (default): two net_null vdevs, ``--no-pci``, io mode; 2M hugepages reserved for the
+run and given back, a hugetlbfs mounted for the run and removed (also on failure or Ctrl-C);
+podman with CONTAINERS_CONF=tests/e2e/containers.conf (runc, cgroupfs), as make e2e-podman.
+--lab: on the lab node over SSH, the VFs site.yml created and bound to vfio-pci, mac mode,
+the node's /dev/hugepages (pages added for the run if too few are free, then given back).
+
+    .venv/bin/python bench/testpmd_pod_vs_host.py [--rounds 5] [--duration 10] [--cpus 0-1]
+    .venv/bin/python bench/testpmd_pod_vs_host.py --lab [--rounds 3] [--duration 20]
+"""
+
+import argparse
+import contextlib
+import datetime
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import benchlib
+
+IMAGE = 'localhost/nfv-dpdk-testpmd:latest'
+POD = 'nfv-bench-testpmd'
+CONTAINER = POD + '-testpmd'
+LAUNCHER = os.path.join(benchlib.ROOT, 'images', 'testpmd', 'testpmd-launcher')
+BUILD_CONTEXT = os.path.join(benchlib.ROOT, 'images', 'testpmd', 'build-context.sh')
+POOL = '/sys/kernel/mm/hugepages/hugepages-2048kB'
+LOCAL_HUGE_DIR = '/run/nfv-dpdk-bench/hugepages'
+LAB_HUGE_DIR = '/dev/hugepages'
+LAB_LAUNCHER = '/var/tmp/nfv-dpdk-bench-testpmd-launcher'
+STARTUP_TIMEOUT = 180
+
+
+class Interrupted(Exception):
+    """SIGTERM/SIGINT: unwind so that every finally block gives back what it took."""
+
+
+def _interrupt(signum, _frame):
+    raise Interrupted('signal %d' % signum)
+
+
+def stamp():
+    """A timestamp as ``podman logs --timestamps`` writes it (UTC, fractional seconds)."""
+    return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+
+
+class Local:
+    """This machine: commands run here, podman with the project's containers.conf."""
+
+    name = 'local'
+
+    def __init__(self):
+        self.podman_env = dict(os.environ, CONTAINERS_CONF=os.environ.get('CONTAINERS_CONF') or benchlib.CONTAINERS_CONF)
+
+    def run(self, argv, timeout=300, podman=False, check=True):
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False,
+                              env=self.podman_env if podman else None)
+        if check and proc.returncode != 0:
+            raise RuntimeError('%s failed (rc %d): %s' % (' '.join(argv), proc.returncode, (proc.stderr or proc.stdout).strip()[-800:]))
+        return proc
+
+    def read(self, path):
+        with open(path) as handle:
+            return handle.read().strip()
+
+    def write(self, path, value):
+        with open(path, 'w') as handle:
+            handle.write(str(value))
+
+    def stream(self, argv, env, timeout):
+        """Run argv with exactly env, merge stdout/stderr, stamp each line on arrival."""
+        return _stream(argv, env, timeout)
+
+    def put(self, text, path):
+        with open(path, 'w') as handle:
+            handle.write(text)
+
+
+class Lab(Local):
+    """The lab node over SSH (its inventory from lab/labctl); podman with the node's own settings."""
+
+    name = 'lab'
+
+    def __init__(self, inventory):
+        super(Lab, self).__init__()
+        benchlib.use_collection()
+        import yaml
+        with open(inventory) as handle:
+            hosts = yaml.safe_load(handle)['all']['children']['dpdk_nodes']['hosts']
+        self.hostname, self.vars = next(iter(hosts.items()))
+        self.ssh = (['ssh', '-p', str(self.vars['ansible_port']), '-i', self.vars['ansible_ssh_private_key_file'], '-o', 'BatchMode=yes',
+                     '-o', 'ConnectTimeout=30'] + shlex.split(self.vars.get('ansible_ssh_common_args', '')) +
+                    ['%s@%s' % (self.vars.get('ansible_user', 'root'), self.vars['ansible_host'])])
+
+    def run(self, argv, timeout=300, podman=False, check=True, stdin=None):
+        proc = subprocess.run(self.ssh + [' '.join(shlex.quote(part) for part in argv)], capture_output=True, text=True,
+                              timeout=timeout, check=False, input=stdin)
+        if check and proc.returncode != 0:
+            raise RuntimeError('lab: %s failed (rc %d): %s' % (' '.join(argv), proc.returncode, (proc.stderr or proc.stdout).strip()[-800:]))
+        return proc
+
+    def read(self, path):
+        return self.run(['cat', path]).stdout.strip()
+
+    def write(self, path, value):
+        self.run(['sh', '-c', 'echo %s > %s' % (shlex.quote(str(value)), shlex.quote(path))])
+
+    def stream(self, argv, env, timeout):
+        remote = 'env -i ' + ' '.join(shlex.quote('%s=%s' % item) for item in sorted(env.items())) + ' ' + \
+            ' '.join(shlex.quote(part) for part in argv)
+        return _stream(self.ssh + [remote], None, timeout)
+
+    def put(self, text, path):
+        self.run(['sh', '-c', 'cat > %s && chmod 0755 %s' % (shlex.quote(path), shlex.quote(path))], stdin=text)
+
+
+def _stream(argv, env, timeout):
+    started = time.monotonic()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, bufsize=1)
+    lines = []
+    try:
+        for line in proc.stdout:     # ends when testpmd exits (the launcher's timeout bounds it)
+            lines.append('%s %s' % (stamp(), line.rstrip('\n')))
+            if time.monotonic() - started > timeout:
+                proc.kill()
+                lines.append('%s bench: killed after %d s' % (stamp(), timeout))
+                break
+        rc = proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+    return rc, '\n'.join(lines)
+
+
+# -- hugepages and the hugetlbfs --------------------------------------------------------------
+class Hugepages:
+    """2M pages for the run: added to the pool (per NUMA node on the lab), given back on exit."""
+
+    def __init__(self, target, pages, nodes=None):
+        self.target = target
+        self.pages = pages
+        self.nodes = nodes          # None: the global pool
+        self.added = {}
+        self.before = {}
+
+    def _pool(self, node):
+        return POOL if node is None else '/sys/devices/system/node/node%d/hugepages/hugepages-2048kB' % node
+
+    def free(self):
+        return sum(int(self.target.read(self._pool(node) + '/free_hugepages')) for node in (self.nodes or [None]))
+
+    def __enter__(self):
+        for node in self.nodes or [None]:
+            path = self._pool(node) + '/nr_hugepages'
+            before = int(self.target.read(path))
+            self.before[node] = before
+            self.target.write(path, before + self.pages)
+            self.added[node] = int(self.target.read(path)) - before
+        return self
+
+    def __exit__(self, *exc):
+        # Give back what was added (not a remembered absolute value: other jobs may change the pool meanwhile).
+        for node, added in self.added.items():
+            path = self._pool(node) + '/nr_hugepages'
+            self.target.write(path, max(0, int(self.target.read(path)) - added))
+        return False
+
+    def report(self):
+        return {'pages_per_pool': self.pages, 'before': self.before, 'added': self.added}
+
+
+class HugetlbfsMount:
+    """A hugetlbfs mount made for the run (this machine only), unmounted and removed on exit."""
+
+    def __init__(self, path):
+        self.path = path
+        self.mounted = False
+        self.created = []
+
+    def __enter__(self):
+        with open('/proc/self/mounts') as handle:
+            if any(line.split()[1] == self.path for line in handle if len(line.split()) > 2):
+                raise RuntimeError('%s is already mounted: another run of this benchmark? (umount it first)' % self.path)
+        path = self.path
+        while not os.path.isdir(path):
+            self.created.insert(0, path)
+            path = os.path.dirname(path)
+        for path in self.created:
+            os.mkdir(path, 0o700)
+        subprocess.run(['mount', '-t', 'hugetlbfs', '-o', 'pagesize=2M', 'nodev', self.path], check=True, timeout=60)
+        self.mounted = True
+        return self
+
+    def __exit__(self, *exc):
+        if self.mounted:
+            subprocess.run(['umount', self.path], check=False, timeout=60)
+        for path in reversed(self.created):
+            try:
+                os.rmdir(path)
+            except OSError:
+                pass
+        return False
+
+
+# -- the two kinds of run ----------------------------------------------------------------------
+def ensure_image(target):
+    """The image the dpdk_testpmd role builds; built the role's way (build-context.sh + podman build) when missing."""
+    if target.run(['podman', 'image', 'exists', IMAGE], podman=True, check=False).returncode == 0:
+        return 'present'
+    if target.name != 'local':
+        raise RuntimeError('lab: %s is missing on the node; site.yml builds it (dpdk_testpmd_build_image: true)' % IMAGE)
+    context = tempfile.mkdtemp(prefix='nfv-dpdk-bench-image-')
+    try:
+        target.run([BUILD_CONTEXT, context], timeout=600)
+        target.run(['podman', 'build', '--network=none', '--tag', IMAGE, context], podman=True, timeout=600)
+    finally:
+        subprocess.run(['rm', '-rf', context], check=False)
+    return 'built'
+
+
+def manifests(params, huge_dir, cpus, pci_devices, vfio_groups):
+    benchlib.use_collection()
+    from ansible_collections.nfv.dpdk.plugins.module_utils import testpmd as tp
+    pod = tp.pod_manifest(params)
+    return tp.podman_manifest(pod, huge_dir, pci_devices, vfio_groups, cpus)
+
+
+def launcher_env(podman_pod, huge_dir):
+    """The container's environment for the launcher on the host; the hugetlbfs is the host's mount."""
+    env = dict((item['name'], item.get('value', '')) for item in podman_pod['spec']['containers'][0]['env'])
+    env['TESTPMD_HUGE_DIR'] = huge_dir
+    env['PATH'] = '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin'
+    return env
+
+
+def judge(log, exit_code):
+    benchlib.use_collection()
+    from ansible_collections.nfv.dpdk.plugins.module_utils import testpmd as tp
+    stats = tp.parse_testpmd_log(log)
+    verdict = tp.testpmd_verdict(stats, exit_code=exit_code)
+    figures = verdict['figures']
+    # testpmd's own rate (Rx-pps of its periodic statistics, timed with its TSC): free of log-stamping delays.
+    samples = [port.get('rx_pps_avg') for port in stats.get('ports', [])]
+    pps_mpps = round(sum(samples) / 1e6, 6) if samples and None not in samples else None
+    return {'mpps': figures['mpps'], 'pps_mpps': pps_mpps, 'rx_mpps': figures['rx_mpps'], 'tx_mpps': figures['tx_mpps'], 'duration': figures['duration'],
+            'duration_source': figures['duration_source'], 'rx_packets': figures['rx_packets'], 'tx_packets': figures['tx_packets'],
+            'drop_ratio': figures['drop_ratio'], 'passed': verdict['passed'], 'reasons': verdict['reasons'][:5],
+            'command': (stats.get('pod') or {}).get('command'), 'cpus': (stats.get('pod') or {}).get('cpus'),
+            'lcores': [lcore['lcore'] for lcore in stats.get('lcores', [])]}
+
+
+def host_run(target, env, cpus, duration, launcher):
+    started = time.monotonic()
+    rc, log = target.stream(['taskset', '-c', cpus, 'sh', launcher], env, duration + STARTUP_TIMEOUT)
+    result = judge(log, rc)
+    result['wall_s'] = round(time.monotonic() - started, 3)
+    return result, log
+
+
+def pod_run(target, podman_pod, duration, workdir):
+    benchlib.use_collection()
+    import yaml
+    started = time.monotonic()
+    kube_file = os.path.join(workdir, 'pod.yaml')
+    text = yaml.safe_dump(podman_pod, default_flow_style=False)
+    if target.name == 'local':
+        target.put(text, kube_file)
+    else:
+        kube_file = '/var/tmp/nfv-dpdk-bench-pod.yaml'
+        target.run(['sh', '-c', 'cat > %s' % kube_file], stdin=text)
+    try:
+        target.run(['podman', 'kube', 'play', '--replace', '--network', 'none', kube_file], podman=True, timeout=STARTUP_TIMEOUT)
+        deadline = time.monotonic() + duration + STARTUP_TIMEOUT
+        state = {}
+        while time.monotonic() < deadline:
+            proc = target.run(['podman', 'container', 'inspect', CONTAINER], podman=True, check=False)
+            if proc.returncode == 0:
+                state = json.loads(proc.stdout)[0]['State']
+                if state.get('Status') in ('exited', 'stopped'):
+                    break
+            time.sleep(1)
+        else:
+            raise RuntimeError('the pod did not finish in %d s' % (duration + STARTUP_TIMEOUT))
+        log = target.run(['sh', '-c', 'podman logs --timestamps %s 2>&1' % CONTAINER], podman=True).stdout
+        result = judge(log, state.get('ExitCode'))
+    finally:
+        target.run(['podman', 'kube', 'down', kube_file], podman=True, check=False, timeout=120)
+        target.run(['podman', 'pod', 'rm', '--force', '--ignore', POD], podman=True, check=False, timeout=120)
+        if target.name == 'local':
+            os.unlink(kube_file)
+        else:
+            target.run(['rm', '-f', kube_file], check=False)
+    result['wall_s'] = round(time.monotonic() - started, 3)
+    return result, log
+
+
+# -- the benchmark -----------------------------------------------------------------------------
+def setup(options):
+    """(target, params, huge_dir, pci_devices, vfio_groups, hugepages, mount, description)."""
+    if options.lab:
+        benchlib.use_collection()
+        import yaml
+        status = benchlib.lab_status()
+        if not status.get('running') or not status.get('ssh_reachable'):
+            raise SystemExit('testpmd_pod_vs_host --lab: the lab node is not running or not reachable (lab/labctl up)')
+        with open(os.path.join(benchlib.ROOT, 'lab', 'site-vars.yml')) as handle:
+            site = yaml.safe_load(handle)
+        target = Lab(status['inventory'])
+        devices = site['dpdk_testpmd_podman_pci_devices']
+        groups = [os.path.basename(target.run(['readlink', '/sys/bus/pci/devices/%s/iommu_group' % dev]).stdout.strip()) for dev in devices]
+        drivers = [os.path.basename(target.run(['readlink', '/sys/bus/pci/devices/%s/driver' % dev]).stdout.strip()) for dev in devices]
+        if any(driver != 'vfio-pci' for driver in drivers):
+            raise SystemExit('testpmd_pod_vs_host --lab: the VFs %s are on %s, not vfio-pci: run site.yml first' % (devices, drivers))
+        params = {'name': POD, 'image': IMAGE, 'sriov_count': len(devices), 'forward_mode': site.get('dpdk_testpmd_forward_mode', 'mac'),
+                  'eth_peers': site.get('dpdk_testpmd_eth_peers', []), 'duration': options.duration, 'hugepages': '512Mi'}
+        nodes = [0, 1]
+        pages = options.pages if options.pages is not None else 128
+        return target, params, LAB_HUGE_DIR, devices, groups, Hugepages(target, pages, nodes), None, {
+            'target': 'lab node %s (accel %s)' % (target.hostname, status.get('accel')), 'accel': status.get('accel'),
+            'ports': devices, 'vfio_groups': groups}
+    target = Local()
+    params = {'name': POD, 'image': IMAGE, 'vdevs': ['net_null0', 'net_null1'], 'forward_mode': 'io', 'duration': options.duration,
+              'hugepages': '512Mi'}
+    pages = options.pages if options.pages is not None else 256
+    return target, params, LOCAL_HUGE_DIR, [], [], Hugepages(target, pages), HugetlbfsMount(LOCAL_HUGE_DIR), {
+        'target': 'this machine', 'accel': None, 'ports': params['vdevs']}
+
+
+def benchmark(options):
+    target, params, huge_dir, devices, groups, hugepages, mount, description = setup(options)
+    image = ensure_image(target)
+    podman_pod = manifests(params, huge_dir, options.cpus, devices, groups)
+    env = launcher_env(podman_pod, huge_dir)
+    launcher = LAUNCHER
+    if target.name == 'lab':
+        with open(LAUNCHER) as handle:
+            target.put(handle.read(), LAB_LAUNCHER)
+        launcher = LAB_LAUNCHER
+    workdir = tempfile.mkdtemp(prefix='nfv-dpdk-bench-pod-')
+    try:
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(hugepages)
+            if mount is not None:
+                stack.enter_context(mount)
+            free = hugepages.free()
+            rounds = alternate(options, target, env, launcher, podman_pod, workdir)
+    finally:
+        subprocess.run(['rm', '-rf', workdir], check=False)
+        if target.name == 'lab':
+            target.run(['rm', '-f', LAB_LAUNCHER], check=False)
+    return {'description': description, 'image': image, 'params': params, 'cpus': options.cpus, 'huge_dir': huge_dir,
+            'hugepages': hugepages.report(), 'free_pages_at_start': free, 'podman_manifest': podman_pod, 'host_env': env, 'rounds': rounds}
+
+
+def alternate(options, target, env, launcher, podman_pod, workdir):
+    """host, pod, host, pod, ...: one result per run."""
+    rounds = []
+    for number in range(1, options.rounds + 1):
+        for kind in ('host', 'pod'):
+            if kind == 'host':
+                result, log = host_run(target, env, options.cpus, options.duration, launcher)
+            else:
+                result, log = pod_run(target, podman_pod, options.duration, workdir)
+            result.update(round=number, kind=kind, loadavg=benchlib.loadavg())
+            rounds.append(result)
+            print('round %d %-4s %8s Mpps over %s s (%s; testpmd Rx-pps %s Mpps), passed=%s, wall %.1f s, load %s' % (
+                number, kind, result['mpps'], result['duration'], result['duration_source'], result['pps_mpps'], result['passed'],
+                result['wall_s'], result['loadavg']), flush=True)
+            if not result['passed'] and options.keep_logs:
+                print(log[-3000:])
+    return rounds
+
+
+def summarise(data, goal):
+    """Median Mpps per kind with two measures: the role's verdict figure (packets over the log's forwarding
+    span, the primary one) and testpmd's own Rx-pps samples (a cross-check free of log-stamping delays)."""
+    rounds = data['rounds']
+    summary = {}
+    for kind in ('host', 'pod'):
+        runs = [item for item in rounds if item['kind'] == kind]
+        valid = [item for item in runs if item['passed'] and item['mpps'] is not None]
+        rates = [item['mpps'] for item in valid]
+        pps = [item['pps_mpps'] for item in valid if item.get('pps_mpps') is not None]
+        summary[kind] = {'runs': len(runs), 'valid': len(valid), 'median_mpps': benchlib.median(rates),
+                         'min_mpps': min(rates) if rates else None, 'max_mpps': max(rates) if rates else None,
+                         'median_pps_mpps': benchlib.median(pps), 'median_wall_s': benchlib.median([item['wall_s'] for item in runs])}
+    ratios = {}
+    for key in ('median_mpps', 'median_pps_mpps'):
+        if summary['host'][key] and summary['pod'][key] is not None:
+            ratios[key] = round(summary['pod'][key] / summary['host'][key], 4)
+    ratio = ratios.get('median_mpps')
+    commands = dict((item['kind'], item['command']) for item in rounds if item.get('command'))
+    summary.update(ratio=ratio, ratio_testpmd_pps=ratios.get('median_pps_mpps'), goal=goal, passed=ratio is not None and ratio >= goal,
+                   commands=commands)
+    return summary
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--lab', action='store_true', help='run on the lab node over its VFs (after site.yml)')
+    parser.add_argument('--rounds', type=int, default=5, help='host+pod pairs (default 5)')
+    parser.add_argument('--duration', type=int, default=None, help='seconds of forwarding per run (default 10, 20 with --lab)')
+    parser.add_argument('--cpus', default='0-1', help='CPUs for testpmd in both runs (cpu-list, at least 2; default 0-1)')
+    parser.add_argument('--pages', type=int, default=None, help='2M pages to add for the run (default 256 here, 128 per node on the lab)')
+    parser.add_argument('--goal', type=float, default=0.97, help='minimum pod/host ratio of median Mpps (default 0.97)')
+    parser.add_argument('--keep-logs', action='store_true', help='print the tail of the log of a run that failed')
+    parser.add_argument('--no-write', action='store_true', help='print only, write no JSON')
+    options = parser.parse_args(argv)
+    if options.duration is None:
+        options.duration = 20 if options.lab else 10
+    if not 1 <= options.rounds <= 20 or not 2 <= options.duration <= 600 or (options.pages is not None and not 0 <= options.pages <= 2048):
+        parser.error('--rounds 1..20, --duration 2..600, --pages 0..2048')
+    if os.geteuid() != 0:
+        parser.error('needs root (hugepages, hugetlbfs mount, podman)')
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    machine = benchlib.machine()
+    try:
+        data = benchmark(options)
+    except (Interrupted, KeyboardInterrupt) as exc:
+        print('testpmd_pod_vs_host: interrupted (%s); hugepages and mounts given back' % exc, file=sys.stderr)
+        return 130
+    machine['accel'] = data['description'].get('accel')
+    data['summary'] = summarise(data, options.goal)
+    data['machine'] = machine
+    data['benchmark'] = 'testpmd_pod_vs_host'
+    summary = data['summary']
+    print('\ntestpmd pod vs host on %s, ports %s, CPUs %s, %d s per run, %d rounds (alternating host, pod)' % (
+        data['description']['target'], ', '.join(data['description']['ports']), options.cpus, options.duration, options.rounds))
+    print(benchlib.table(['run', 'valid runs', 'median Mpps', 'min Mpps', 'max Mpps', 'median Mpps (testpmd Rx-pps)', 'median wall s'],
+                         [[kind, '%d/%d' % (summary[kind]['valid'], summary[kind]['runs']), summary[kind]['median_mpps'],
+                           summary[kind]['min_mpps'], summary[kind]['max_mpps'], summary[kind]['median_pps_mpps'], summary[kind]['median_wall_s']]
+                          for kind in ('host', 'pod')]))
+    print('pod/host ratio of median Mpps: %s (goal >= %s): %s; by testpmd\'s Rx-pps: %s' % (
+        summary['ratio'], options.goal, 'PASS' if summary['passed'] else 'FAIL', summary['ratio_testpmd_pps']))
+    if not options.no_write:
+        path = benchlib.write_result('testpmd_pod_vs_host-lab' if options.lab else 'testpmd_pod_vs_host', data)
+        print('wrote %s (load average %s -> %s)' % (path, machine['loadavg_start'], data['machine']['loadavg_end']))
+    return 0 if summary['passed'] else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
