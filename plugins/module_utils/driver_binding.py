@@ -188,6 +188,36 @@ def block_devices(fs, device, depth=3):
     return sorted(set(found))
 
 
+def mounted_block_devices(fs, names):
+    """Which of the block devices ``names`` (or their partitions) are mounted or used as swap."""
+    used = set()
+    sources = []
+    for line in (fs.read('/proc/mounts', '') or '').splitlines():
+        fields = line.split()
+        if fields:
+            sources.append(fields[0])
+    for line in (fs.read('/proc/swaps', '') or '').splitlines()[1:]:
+        fields = line.split()
+        if fields:
+            sources.append(fields[0])
+    for source in sources:
+        if not source.startswith('/dev/'):
+            continue
+        base = source[len('/dev/'):]
+        for name in names:
+            if base == name or (base.startswith(name) and re.match(r'^p?\d+$', base[len(name):])):
+                used.add(name)
+    # Device-mapper/LVM/md on top: a holder of the disk or of a partition is in use too.
+    for name in names:
+        holders = fs.listdir('/sys/class/block/%s/holders' % name)
+        for part in fs.listdir('/sys/class/block/%s' % name):
+            if part.startswith(name):
+                holders += fs.listdir('/sys/class/block/%s/%s/holders' % (name, part))
+        if holders:
+            used.add(name)
+    return sorted(used)
+
+
 def _hex_ip(text):
     """An address from /proc/net/tcp(6) (host byte order words) as a string."""
     raw = bytes(bytearray.fromhex(text))
@@ -530,6 +560,11 @@ class DriverBind:
             if self.target == 'vfio-pci':
                 problems.extend(self._iommu_problems(device, name, addresses))
             if binding.will_unbind:
+                mounted = mounted_block_devices(self.fs, block_devices(self.fs, device))
+                if mounted:
+                    problems.append('%s holds block devices in use (%s: mounted, swap or under LVM/md); it is never '
+                                    'unbound, not even with force' % (name, ', '.join(mounted)))
+                    continue
                 if binding.driver_before == 'vfio-pci':
                     users = vfio_group_users(self.fs, [device.iommu_group]).get(device.iommu_group)
                     if users:

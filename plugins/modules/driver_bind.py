@@ -25,7 +25,8 @@ description:
     and the module fails.
   - Refuses, before changing anything, to unbind a device whose interface (or its bond/bridge master) carries a route,
     is up with IP addresses or carries an SSH session (the Ansible connection, from C(SSH_CONNECTION) and the
-    established SSH connections of the host), or that has block devices, unless O(force=true).
+    established SSH connections of the host), or that has block devices, unless O(force=true). A device whose block
+    devices are mounted, used as swap or under LVM/md is refused even with O(force=true).
   - Always refuses PCI bridges; vfio-pci when the device has no IOMMU group (unless O(noiommu=true)) or its IOMMU group
     holds other devices bound to other drivers; userspace drivers for bifurcated Mellanox/NVIDIA NICs (mlx4/mlx5,
     which DPDK uses with the kernel driver bound); uio drivers under kernel lockdown, and igb_uio under Secure Boot;

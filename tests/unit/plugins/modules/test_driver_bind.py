@@ -247,6 +247,9 @@ def test_block_device_is_refused(fake_kernel, run_module, fake_host):
                          driver='virtio-pci', iommu_group=4)
     fake_host.mkdir('/sys/devices/pci0000:00/0000:00:04.0/virtio1/block/vda')
     refused(run_module, fake_host, {'devices': ['0000:00:04.0']}, 'block devices vda')
+    fake_host.file('/proc/mounts', '/dev/vda1 / ext4 rw 0 0\n')
+    refused(run_module, fake_host, {'devices': ['0000:00:04.0'], 'force': True},
+            'holds block devices in use (vda: mounted, swap or under LVM/md); it is never unbound, not even with force')
 
 
 def test_iommu_group_with_other_members_is_refused(fake_kernel, run_module, fake_host):
