@@ -155,11 +155,44 @@ def lab_status():
         return {'running': False, 'error': (proc.stderr or proc.stdout).strip()[-500:]}
 
 
+def lab_cache():
+    return os.path.abspath(os.environ.get('NFV_DPDK_LAB_CACHE') or os.path.expanduser('~/.cache/nfv-dpdk-lab'))
+
+
+def _environ_cache(pid):
+    try:
+        with open('/proc/%s/environ' % pid, 'rb') as handle:
+            for item in handle.read().split(b'\0'):
+                if item.startswith(b'NFV_DPDK_LAB_CACHE='):
+                    return os.path.abspath(item.split(b'=', 1)[1].decode())
+    except OSError:
+        return None
+    return os.path.expanduser('~/.cache/nfv-dpdk-lab')
+
+
 def busy_lab_users():
-    """Processes other than ours that use the lab node (ansible-playbook, molecule)."""
-    proc = subprocess.run(['pgrep', '-af', 'molecule|ansible-playbook'], capture_output=True, text=True, check=False)
-    mine = str(os.getpid())
-    return [line for line in proc.stdout.splitlines() if line.split(' ', 1)[0] != mine]
+    """Other processes that use this lab node: an ansible-playbook/ansible whose command line names this lab's
+    cache (its inventory), or molecule run with this lab's NFV_DPDK_LAB_CACHE. Runs against other labs
+    (another NFV_DPDK_LAB_CACHE) or other inventories do not count."""
+    proc = subprocess.run(['pgrep', '-af', 'molecule|ansible-playbook|ansible '], capture_output=True, text=True, check=False)
+    cache = lab_cache()
+    mine = set()
+    pid = os.getpid()
+    while pid > 1 and len(mine) < 64:
+        mine.add(pid)
+        try:
+            with open('/proc/%d/stat' % pid) as handle:
+                pid = int(handle.read().rsplit(')', 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            break
+    busy = []
+    for line in proc.stdout.splitlines():
+        pid, _sep, command = line.partition(' ')
+        if not pid.isdigit() or int(pid) in mine:
+            continue
+        if cache + os.sep in command or ('molecule' in command and _environ_cache(pid) == cache):
+            busy.append(line)
+    return busy
 
 
 class Stopwatch:
