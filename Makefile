@@ -25,12 +25,12 @@ HOST_PACKAGES := python3-venv git tar make podman runc dpdk dpdk-dev \
 	mmdebstrap qemu-utils zstd openssh-client e2fsprogs grub-pc-bin grub2-common \
 	iproute2 kmod pciutils
 
-.PHONY: help host-deps venv unit sanity lint build molecule e2e-podman test demo clean
+.PHONY: help host-deps venv unit integration sanity lint build molecule e2e-podman test demo clean
 
 help:
 	@echo 'make test       run every test (unit, sanity, lint, build, e2e, molecule)'
 	@echo 'make demo       boot the lab node and run playbooks/site.yml on it'
-	@echo 'make unit|sanity|lint|build|e2e-podman|molecule   one step'
+	@echo 'make unit|integration|sanity|lint|build|e2e-podman|molecule   one step'
 	@echo 'make host-deps  install the Debian packages the tests need (root)'
 
 host-deps:
@@ -55,6 +55,10 @@ venv: $(STAMP)
 
 unit: venv
 	$(BIN)/python -m pytest tests/unit
+
+# Modules against this machine's real kernel, where that is safe (2M hugepages, given back).
+integration: venv
+	$(BIN)/python -m pytest tests/integration
 
 # ansible-test wants the collection under ansible_collections/<ns>/<name>: test a
 # copy of the working tree (tracked and new files, as they are now) there. The
@@ -92,7 +96,7 @@ molecule: venv
 	@if [ -d molecule/default ]; then $(BIN)/molecule test -s default; \
 	else echo "molecule: no scenario yet"; fi
 
-test: host-deps venv unit sanity lint build e2e-podman molecule
+test: host-deps venv unit integration sanity lint build e2e-podman molecule
 
 # The main job on the embedded lab node: boot it (building its image the first
 # time), run the whole flow, and say how long it took.
