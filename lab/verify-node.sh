@@ -55,7 +55,7 @@ done
 [ -d /sys/kernel/mm/hugepages/hugepages-1048576kB ] && ok "1G hugepages supported" || echo "note: no 1G hugepage support"
 
 grep -q -w -E 'sse4_2' /proc/cpuinfo && grep -q -w avx2 /proc/cpuinfo && ok "cpu has sse4_2 avx2" || bad "cpu lacks sse4_2/avx2"
-out=$(echo quit | timeout 120 dpdk-testpmd -l 0-1 --no-huge -m 256 --no-pci --vdev=net_tap0,iface=labtap0 -- -i --total-num-mbufs=2048 2>&1)
+out=$(echo quit | timeout 120 dpdk-testpmd -v -l 0-1 --no-huge -m 256 --no-pci --vdev=net_tap0,iface=labtap0 -- -i --total-num-mbufs=2048 2>&1)
 echo "$out" | grep -q 'Bye' && ok "testpmd runs ($(echo "$out" | grep -m1 -o "DPDK [0-9.]*"), net_tap port started)" || bad "testpmd: $(echo "$out" | tail -n3)"
 ls /usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0/ 2>/dev/null | grep -q e1000 && ok "e1000/igb PMD installed" || bad "no e1000 PMD"
 modprobe vfio-pci && ok "vfio-pci loads" || bad "vfio-pci does not load"
