@@ -380,6 +380,9 @@ def render_inventory(*, ssh_port: int, private_key: str, host: str = "127.0.0.1"
         "          ansible_ssh_common_args: %s" % yaml_str(
             "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"),
         "          ansible_python_interpreter: /usr/bin/python3",
+        # an emulated guest on a busy host can take well over the default 10 s to shake hands
+        "          ansible_ssh_timeout: 60",
+        "          ansible_pipelining: true",
         "          lab_node: true",
         "          lab_mgmt_interface: %s" % MGMT_IFNAME,
         "          lab_numa_nodes: %d" % NUMA_NODES,
