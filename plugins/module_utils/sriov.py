@@ -413,7 +413,9 @@ class BootUnits:
                 result['changed'] = True
                 result['units'].append('%s/%s' % (UNIT_DIR, name))
                 if not check:
-                    self._systemctl('disable', name)
+                    # --now also stops it (no ExecStop: nothing changes on the device), so that
+                    # systemd does not keep an active unit whose file is gone.
+                    self._systemctl('disable', '--now', name)
                     self.disabled.append(name)
         files_changed = False
         managed = [(name, ManagedFile(self.module, '%s/%s' % (UNIT_DIR, name), desired[name], fs=self.fs))

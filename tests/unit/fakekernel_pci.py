@@ -452,6 +452,8 @@ class FakeKernelPci:
         wants = '/etc/systemd/system/multi-user.target.wants/'
         if args == ['daemon-reload']:
             return 0, '', ''
+        if args[:2] == ['disable', '--now']:
+            args = args[:1] + args[2:]
         if len(args) == 2 and args[0] in ('enable', 'disable', 'is-enabled'):
             unit = args[1]
             link = wants + unit

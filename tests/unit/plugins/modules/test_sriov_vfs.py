@@ -137,12 +137,14 @@ def test_set_num_vfs_reports_the_kernel_reason(fake_kernel):
     assert 'MMIO' in str(raised.value) and NUMVFS0 in str(raised.value)
 
 
-def test_zero_removes_vfs_unit_and_helper(fake_kernel, run_module, fake_host):
+def test_zero_removes_vfs_unit_and_helper(fake_kernel, run_module, fake_host, commands):
     run_module(sriov_vfs, {'pfs': [{'device': PF0, 'num_vfs': 3}]})
     assert fake_host.exists(UNIT0) and fake_host.exists(WANTS0)
     result = run_module(sriov_vfs, {'pfs': [{'device': PF0, 'num_vfs': 0}]}, diff=True)
     assert result.changed and result['pfs'][0]['vfs'] == [] and result['pfs'][0]['unit'] is None
     assert not fake_host.exists(UNIT0) and not fake_host.exists(WANTS0) and not fake_host.exists(HELPER)
+    assert commands.ran(['*/systemctl', 'disable', '**']) == [
+        ['/usr/bin/systemctl', 'disable', '--now', 'nfv-dpdk-sriov-0000-41-00.0.service']]
     assert not fake_host.exists('/sys/bus/pci/devices/0000:41:10.0')
     assert not fake_host.exists('/sys/kernel/iommu_groups/100')
     assert run_module(sriov_vfs, {'pfs': [{'device': PF0, 'num_vfs': 0}]}).changed is False
