@@ -155,6 +155,19 @@ def lab_status():
         return {'running': False, 'error': (proc.stderr or proc.stdout).strip()[-500:]}
 
 
+def wait_lab_reachable(seconds=600):
+    """``lab_status()`` once the node answers SSH (its probe can time out on a loaded TCG guest): polls, bounded."""
+    deadline = time.monotonic() + seconds
+    while True:
+        status = lab_status()
+        if status.get('running') and status.get('ssh_reachable'):
+            return status
+        if not status.get('running') or time.monotonic() > deadline:
+            return status
+        print('bench: the lab node does not answer SSH yet; retrying', flush=True)
+        time.sleep(15)
+
+
 def lab_cache():
     return os.path.abspath(os.environ.get('NFV_DPDK_LAB_CACHE') or os.path.expanduser('~/.cache/nfv-dpdk-lab'))
 

@@ -4,7 +4,7 @@
 
 (a) In-process, on a large fake host built with the unit-test helpers (tests/unit/): 2 sockets x
     32 cores x 2 threads (128 CPUs, 2 NUMA nodes), 4 Intel X710 PFs (2 per NUMA node) with 64 VFs
-    each bound to vfio-pci (256 VFs), an I350 management NIC, 48 more PCI functions, 2M and 1G
+    each (--vfs-per-pf) bound to vfio-pci (256 VFs), an I350 management NIC, 48 more PCI functions, 2M and 1G
     hugepage pools, a kubeadm kubelet configuration. Each module is first converged (run until it
     reports no change; a reboot is simulated by copying the configured kernel command line to
     /proc/cmdline), then its main() runs N more times; median and p95 in ms.
@@ -12,10 +12,11 @@
     with the arguments lab/site-vars.yml gives the role, minus ``ansible -m ansible.builtin.ping``
     (the cost of a module round trip that does nothing). Read-only: check mode, the node is not changed.
 
-    .venv/bin/python bench/module_overhead.py [--runs 30] [--lab] [--lab-runs 5]
+    .venv/bin/python bench/module_overhead.py [--runs 30] [--vfs-per-pf 64] [--lab] [--lab-runs 5]
 """
 
 import argparse
+import functools
 import importlib
 import json
 import os
@@ -54,16 +55,17 @@ ISOLATED = '1-31,33-63,65-95,97-127'
 RESERVED = '0,32,64,96'
 
 
-def module_args():
+def module_args(vfs_per_pf=VFS_PER_PF):
     """What each module is asked in the benchmark (as dpdk_node / kubelet_cpu_manager would ask it)."""
     return [
         ('node_facts', {}),
+        ('node_facts', {'include_vfs': True}),
         ('iommu_grub', {'vendor': 'intel'}),
         ('cpu_isolation', {'isolated_cpus': ISOLATED, 'reserved_cpus': RESERVED}),
         ('hugepages', {'pools': [{'size': '2M', 'count': 1024, 'node': 0}, {'size': '2M', 'count': 1024, 'node': 1},
                                  {'size': '1G', 'count': 16, 'node': 0}, {'size': '1G', 'count': 16, 'node': 1}],
                        'boot': True, 'mounts': [{'path': HUGE_DIR, 'size': '1G'}]}),
-        ('sriov_vfs', {'pfs': [{'device': address, 'num_vfs': VFS_PER_PF,
+        ('sriov_vfs', {'pfs': [{'device': address, 'num_vfs': vfs_per_pf,
                                 'vfs': [{'index': 0, 'mac': '02:00:00:00:%02x:00' % number, 'spoofchk': False, 'trust': True}]}
                                for number, (address, _node, _ifname, _group) in enumerate(PFS)]}),
         ('driver_bind', {'vfs_of': [address for address, _node, _ifname, _group in PFS], 'driver': 'vfio-pci'}),
@@ -73,7 +75,7 @@ def module_args():
     ]
 
 
-def build_host(root, fakehost):
+def build_host(root, fakehost, vfs_per_pf=VFS_PER_PF):
     """The big fake host (a FakeHost); kernel write semantics are installed by the caller."""
     host = fakehost.FakeHost(root)
     host.topology(sockets=2, cores_per_socket=32, threads_per_core=2, mem_per_node_kb=256 * 1024 * 1024)
@@ -93,7 +95,7 @@ def build_host(root, fakehost):
                     numa_node=1, iommu_group=62, parent='/sys/devices/pci0000:80')
     for address, node, ifname, group in PFS:
         host.pci_device(address, vendor='0x8086', device='0x1572', subsystem_device='0x0007', driver='i40e', numa_node=node,
-                        iommu_group=group, sriov_totalvfs=VFS_PER_PF, netdevs=[ifname],
+                        iommu_group=group, sriov_totalvfs=max(vfs_per_pf, 1), netdevs=[ifname],
                         parent='/sys/devices/pci0000:%s' % ('00' if node == 0 else '80'))
     host.file('/sys/kernel/security/lockdown', '[none] integrity confidentiality')
     host.routes('eno1')
@@ -166,7 +168,31 @@ def count_lookups(monkeypatch, hostfs_class, run):
     return dict(sorted(counts.items(), key=lambda item: -item[1]), total=sum(counts.values()))
 
 
-def in_process(runs):
+def converge(modules, rows, runner, host, passes=4):
+    """Run every module in turn until a whole pass changes nothing: the node as site.yml leaves it (VFs created
+    and bound before node_facts looks). Between passes a reboot: /proc/cmdline gets the configured arguments."""
+    still_changing = []
+    for _pass in range(passes):
+        still_changing = []
+        for (label, module, args), row in zip(modules, rows):
+            if row['error']:
+                continue
+            row['converge_runs'] += 1
+            result = runner(module, args)
+            if result.failed:
+                row['error'] = 'did not converge: %s' % result.get('msg')
+            elif result.changed:
+                still_changing.append(label)
+        if not still_changing:
+            return
+        host.cmdline(BOOT + ' ' + configured_cmdline(host) + ' quiet')
+        host.file('/proc/1/status', 'Name:\tsystemd\nPid:\t1\nCpus_allowed_list:\t%s\n' % RESERVED)
+    for row in rows:
+        if row['module'] in still_changing:
+            row['error'] = 'still changed after %d passes' % passes
+
+
+def in_process(runs, vfs_per_pf=VFS_PER_PF):
     """Part (a): [{'module', 'converge_runs', 'runs', 'median_ms', 'p95_ms', 'min_ms', 'changed', 'error'}]."""
     benchlib.use_collection()
     import pytest
@@ -178,7 +204,7 @@ def in_process(runs):
     monkeypatch = pytest.MonkeyPatch()
     workdir = tempfile.mkdtemp(prefix='nfv-dpdk-bench-')
     try:
-        host = build_host(os.path.join(workdir, 'host'), fakehost)
+        host = build_host(os.path.join(workdir, 'host'), fakehost, vfs_per_pf)
         monkeypatch.setenv('NFV_DPDK_TEST_ROOT', host.root)
         monkeypatch.delenv('SSH_CONNECTION', raising=False)
         commands = CommandDouble()
@@ -194,21 +220,12 @@ def in_process(runs):
         # module.warn() of a converged run would pile up in Ansible's process-wide list.
         from ansible.module_utils import basic
         monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, msg, *a, **k: None)
-        for name, args in module_args():
-            module = importlib.import_module('ansible_collections.nfv.dpdk.plugins.modules.' + name)
-            row = {'module': name, 'args': args, 'converge_runs': 0, 'runs': 0, 'error': None}
-            rows.append(row)
-            result = None
-            for _attempt in range(4):
-                row['converge_runs'] += 1
-                result = runner(module, args)
-                if result.failed or not result.changed:
-                    break
-                # A reboot: the running kernel now has what the boot configuration says.
-                host.cmdline(BOOT + ' ' + configured_cmdline(host) + ' quiet')
-                host.file('/proc/1/status', 'Name:\tsystemd\nPid:\t1\nCpus_allowed_list:\t%s\n' % RESERVED)
-            if result.failed or result.changed:
-                row['error'] = 'did not converge: %s' % (result.get('msg') if result.failed else 'still changed after %d runs' % row['converge_runs'])
+        modules = [(name + (' include_vfs' if args.get('include_vfs') else ''), importlib.import_module(
+            'ansible_collections.nfv.dpdk.plugins.modules.' + name), args) for name, args in module_args(vfs_per_pf)]
+        rows = [{'module': label, 'args': args, 'converge_runs': 0, 'runs': 0, 'error': None} for label, _module, args in modules]
+        converge(modules, rows, runner, host)
+        for (label, module, args), row in zip(modules, rows):
+            if row['error']:
                 continue
             calls_before = len(commands.calls)
             times = []
@@ -223,11 +240,11 @@ def in_process(runs):
                     break
             commands_per_run = round((len(commands.calls) - calls_before) / float(max(1, len(times))), 2)
             # One more run counting the host tree lookups (every HostFS access resolves one path).
-            lookups = count_lookups(monkeypatch, HostFS, lambda: runner(module, args))
+            lookups = count_lookups(monkeypatch, HostFS, functools.partial(runner, module, args))
             row.update(runs=len(times), changed=changed, hostfs_lookups=lookups, median_ms=round(benchlib.median(times), 2),
                        p95_ms=round(benchlib.percentile(times, 0.95), 2), min_ms=round(min(times), 2),
                        max_ms=round(max(times), 2), commands_per_run=commands_per_run)
-            if name == 'node_facts':
+            if label.startswith('node_facts'):
                 facts = result.get('ansible_facts', {}).get('dpdk_node', {})
                 row['seen'] = {'nics': len(facts.get('nics', [])), 'findings': len(facts.get('findings', []))}
     finally:
@@ -244,6 +261,7 @@ def lab_args():
         site = yaml.safe_load(handle)
     return [
         ('node_facts', {}),
+        ('node_facts', {'include_vfs': True}),
         ('iommu_grub', {'vendor': site['dpdk_node_iommu_vendor']}),
         ('cpu_isolation', {'isolated_cpus': site['dpdk_node_isolated_cpus'], 'reserved_cpus': site['dpdk_node_reserved_cpus']}),
         ('hugepages', {'pools': site['dpdk_node_hugepages_pools'], 'boot': True}),
@@ -269,7 +287,7 @@ def ansible_adhoc(inventory, module, args, check):
 
 def over_ssh(runs):
     """Part (b): each module in check mode on the lab node minus the ping baseline."""
-    status = benchlib.lab_status()
+    status = benchlib.wait_lab_reachable()
     if not status.get('running') or not status.get('ssh_reachable'):
         raise SystemExit('module_overhead --lab: the lab node is not running or not reachable (lab/labctl up)')
     inventory = status['inventory']
@@ -290,7 +308,8 @@ def over_ssh(runs):
             changed += int(was_changed)
             if rc != 0:
                 errors.append(output)
-        rows.append({'module': 'nfv.dpdk.' + name, 'args': args, 'runs': runs, 'median_s': round(benchlib.median(times), 3),
+        label = 'nfv.dpdk.' + name + (' include_vfs' if args.get('include_vfs') else '')
+        rows.append({'module': label, 'args': args, 'runs': runs, 'median_s': round(benchlib.median(times), 3),
                      'p95_s': round(benchlib.percentile(times, 0.95), 3), 'overhead_s': round(benchlib.median(times) - ping, 3),
                      'changed_in_check_mode': changed, 'errors': errors[:2]})
     return rows, status
@@ -299,21 +318,24 @@ def over_ssh(runs):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--runs', type=int, default=30, help='timed runs of each module in-process (default 30)')
+    parser.add_argument('--vfs-per-pf', type=int, default=VFS_PER_PF, help='VFs of each of the 4 X710 PFs (1..64, default 64): how time scales')
     parser.add_argument('--lab', action='store_true', help='also time each module over SSH on the lab node (check mode)')
     parser.add_argument('--lab-runs', type=int, default=5, help='runs per module on the lab node (default 5)')
     parser.add_argument('--no-write', action='store_true', help='print only, write no JSON')
     options = parser.parse_args(argv)
-    if not 1 <= options.runs <= 1000 or not 1 <= options.lab_runs <= 50:
-        parser.error('--runs must be 1..1000 and --lab-runs 1..50')
+    if not 1 <= options.runs <= 1000 or not 1 <= options.lab_runs <= 50 or not 1 <= options.vfs_per_pf <= 64:
+        parser.error('--runs must be 1..1000, --lab-runs 1..50, --vfs-per-pf 1..64')
 
     data = {'benchmark': 'module_overhead',
             'fake_host': {'cpus': 128, 'sockets': 2, 'cores_per_socket': 32, 'threads_per_core': 2, 'numa_nodes': 2,
-                          'pfs': len(PFS), 'vfs_per_pf': VFS_PER_PF, 'other_pci_functions': 51}}
+                          'pfs': len(PFS), 'vfs_per_pf': options.vfs_per_pf, 'other_pci_functions': 51,
+                          'tree_filesystem': subprocess.run(['stat', '-f', '-c', '%T', tempfile.gettempdir()], capture_output=True, text=True,
+                                                            check=False).stdout.strip()}}
     machine = benchlib.machine()
-    rows = in_process(options.runs)
+    rows = in_process(options.runs, options.vfs_per_pf)
     data['in_process'] = rows
     print('(a) in-process, converged, fake host: 128 CPUs / 2 NUMA nodes, %d X710 PFs x %d VFs on vfio-pci; %d runs each'
-          % (len(PFS), VFS_PER_PF, options.runs))
+          % (len(PFS), options.vfs_per_pf, options.runs))
     print(benchlib.table(['module', 'median ms', 'p95 ms', 'min ms', 'changed', 'commands/run', 'paths/run', 'note'],
                          [[row['module'], row.get('median_ms'), row.get('p95_ms'), row.get('min_ms'), row.get('changed'),
                            row.get('commands_per_run'), (row.get('hostfs_lookups') or {}).get('total'), row['error'] or ''] for row in rows]))

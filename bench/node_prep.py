@@ -104,7 +104,7 @@ def counter_links(workdir):
     return dict((tool, os.path.join(workdir, tool)) for tool in ('ssh', 'sftp', 'scp'))
 
 
-def run_playbook(inventory, workdir, timeout, extra_args):
+def run_playbook(inventory, workdir, timeout, extra_args, playbook=PLAYBOOK, extra_vars=SITE_VARS):
     """ansible-playbook with the jsonl callback and the counting ssh; returns (rc, wall_s, events, ssh_calls, stderr_tail)."""
     links = counter_links(workdir)
     ssh_log = os.path.join(workdir, 'ssh-calls.log')
@@ -116,7 +116,7 @@ def run_playbook(inventory, workdir, timeout, extra_args):
                ANSIBLE_SSH_EXECUTABLE=links['ssh'], ANSIBLE_SFTP_EXECUTABLE=links['sftp'], ANSIBLE_SCP_EXECUTABLE=links['scp'],
                NFV_DPDK_BENCH_SSH_LOG=ssh_log,
                PATH=benchlib.VENV_BIN + os.pathsep + os.environ.get('PATH', ''))
-    argv = [os.path.join(benchlib.VENV_BIN, 'ansible-playbook'), '-i', inventory, '-e', '@' + SITE_VARS, PLAYBOOK] + extra_args
+    argv = [os.path.join(benchlib.VENV_BIN, 'ansible-playbook'), '-i', inventory, '-e', '@' + extra_vars, playbook] + extra_args
     print('node_prep: %s' % ' '.join(argv), flush=True)
     events = []
     started = time.monotonic()
@@ -252,6 +252,7 @@ def analyse(rows, calls, wall):
         'ssh_calls': len(ssh_calls),
         'ssh_calls_outside_reboot': len([call for call in ssh_calls if not in_reboot(call['t'])]),
         'ssh_calls_during_reboot': len([call for call in ssh_calls if in_reboot(call['t'])]),
+        'ssh_call_kinds': call_kinds(ssh_calls),
         'file_transfers': len(transfers),
         'changed_tasks': len(changed),
         'changed_preparation': len(prep_changed),
@@ -261,6 +262,20 @@ def analyse(rows, calls, wall):
         'slowest_tasks': [{'name': row['name'], 'seconds': row['duration_s'], 'status': row['status'], 'changed': row['changed']}
                           for row in slowest],
     }
+
+
+def call_kinds(calls):
+    """What each ssh exec did, from its remote command: a module run (python), temporary directory set-up or
+    clean-up (without pipelining, and for file transfers), or anything else (reboot's own commands, probes)."""
+    kinds = {}
+    for call in calls:
+        command = call['command']
+        kind = 'module (python)' if 'python' in command and 'rm -f -r' not in command else \
+            'tmpdir set-up' if 'mkdir' in command or 'echo ~' in command else \
+            'clean-up' if 'rm -f -r' in command else \
+            'chmod' if 'chmod' in command else 'other'
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return kinds
 
 
 def latest_first_run():
@@ -300,6 +315,8 @@ def main(argv=None, rerun=False):
     parser.add_argument('--first', help='the first run\'s result to compare a re-run with (default: the newest in bench/results/)')
     parser.add_argument('--wait-idle', type=int, default=20, help='minutes to wait while another ansible-playbook/molecule runs (default 20)')
     parser.add_argument('--timeout', type=int, default=3600, help='seconds allowed to the playbook (default 3600)')
+    parser.add_argument('--playbook', default=PLAYBOOK, help='playbook to run (default %s)' % PLAYBOOK)
+    parser.add_argument('--extra-vars', default=SITE_VARS, help='variables file passed with -e @FILE (default %s)' % SITE_VARS)
     parser.add_argument('--no-write', action='store_true', help='print only, write no JSON')
     options, extra = parser.parse_known_args(argv)
     if not 0 <= options.wait_idle <= 60 or not 60 <= options.timeout <= 7200:
@@ -324,7 +341,7 @@ def main(argv=None, rerun=False):
         boot = {'up_fresh_s': round(time.monotonic() - started, 1), 'rc': proc.returncode}
         if proc.returncode != 0:
             raise SystemExit('node_prep: lab/labctl up --fresh failed (%d): %s' % (proc.returncode, proc.stderr.strip()[-800:]))
-    status = benchlib.lab_status()
+    status = benchlib.wait_lab_reachable()
     if not status.get('running') or not status.get('ssh_reachable'):
         raise SystemExit('node_prep: the lab node is not running or not reachable (lab/labctl up)')
     boot.update(accel=status.get('accel'), boot_to_ssh_s=status.get('boot_to_ssh_s'))
@@ -332,7 +349,8 @@ def main(argv=None, rerun=False):
     data['lab_boot'] = boot
     guest_before = guest_probe()
     workdir = tempfile.mkdtemp(prefix='nfv-dpdk-bench-prep-')
-    rc, wall, events, calls, stderr_tail, events_path = run_playbook(status['inventory'], workdir, options.timeout, extra)
+    rc, wall, events, calls, stderr_tail, events_path = run_playbook(status['inventory'], workdir, options.timeout, extra,
+                                                                     options.playbook, options.extra_vars)
     guest_after = guest_probe()
     rows = task_results(events)
     result = analyse(rows, calls, wall)
@@ -345,7 +363,7 @@ def main(argv=None, rerun=False):
                                       'journal_boots_delta': (guest_after.get('journal_boots') - guest_before.get('journal_boots')
                                                               if isinstance(guest_after.get('journal_boots'), int) and
                                                               isinstance(guest_before.get('journal_boots'), int) else None)},
-                command_run='ansible-playbook -i %s -e @%s %s %s' % (status['inventory'], SITE_VARS, PLAYBOOK, ' '.join(extra)),
+                command_run='ansible-playbook -i %s -e @%s %s %s' % (status['inventory'], options.extra_vars, options.playbook, ' '.join(extra)),
                 tasks=[dict((key, row[key]) for key in ('name', 'path', 'action', 'status', 'changed', 'duration_s', 'items', 'remote'))
                        for row in rows if row['status'] != 'skipped'],
                 raw_events=events_path, stderr_tail=stderr_tail if rc else '')

@@ -319,7 +319,7 @@ def setup(options):
     if options.lab:
         benchlib.use_collection()
         import yaml
-        status = benchlib.lab_status()
+        status = benchlib.wait_lab_reachable()
         if not status.get('running') or not status.get('ssh_reachable'):
             raise SystemExit('testpmd_pod_vs_host --lab: the lab node is not running or not reachable (lab/labctl up)')
         with open(os.path.join(benchlib.ROOT, 'lab', 'site-vars.yml')) as handle:
