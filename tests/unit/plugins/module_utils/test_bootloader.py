@@ -219,6 +219,57 @@ def test_file_mode_and_symlink_are_kept(fake_host, commands, module):
     assert result['backup_file'].startswith('/etc/grub-real.')
 
 
+GRUB_CFG = """### BEGIN /etc/grub.d/05_debian_theme ###
+set menu_color_normal=cyan/blue
+### END /etc/grub.d/05_debian_theme ###
+### BEGIN /etc/grub.d/10_linux ###
+menuentry 'Debian GNU/Linux' {
+	linux	/boot/vmlinuz-6.1.0-28-amd64 root=UUID=5b12f430 ro %s
+	initrd	/boot/initrd.img-6.1.0-28-amd64
+}
+submenu 'Advanced options for Debian GNU/Linux' {
+	menuentry 'Debian GNU/Linux, with Linux 6.1.0-28-amd64 (recovery mode)' {
+		linux	/boot/vmlinuz-6.1.0-28-amd64 root=UUID=5b12f430 ro single %s
+	}
+}
+### END /etc/grub.d/10_linux ###
+### BEGIN /etc/grub.d/30_os-prober ###
+menuentry 'Other OS' {
+	linux	/vmlinuz root=/dev/sdb1 intel_iommu=off
+}
+### END /etc/grub.d/30_os-prober ###
+"""
+
+
+def test_stale_grub_cfg_is_regenerated_even_when_the_defaults_are_right(fake_host, commands, module):
+    grub = 'GRUB_CMDLINE_LINUX="console=ttyS0 intel_iommu=on iommu=pt"\n'
+    debian_host(fake_host, commands, grub=grub)
+    # An interrupted update-grub: the defaults are edited, grub.cfg is not.
+    fake_host.file('/boot/grub/grub.cfg', GRUB_CFG % ('console=ttyS0', 'console=ttyS0'))
+    before = fake_host.snapshot()
+    checked = ensure_kernel_args(module(check_mode=True), IOMMU, ON)
+    assert checked['changed'] and fake_host.snapshot() == before and commands.calls == []
+    assert checked['diff']['after'].splitlines() == [
+        'linux\t/boot/vmlinuz-6.1.0-28-amd64 root=UUID=5b12f430 ro console=ttyS0 intel_iommu=on iommu=pt',
+        'linux\t/boot/vmlinuz-6.1.0-28-amd64 root=UUID=5b12f430 ro single console=ttyS0 intel_iommu=on iommu=pt']
+    result = ensure_kernel_args(module(), IOMMU, ON)
+    assert result['changed'] and result['backup_file'] is None and commands.calls == [UPDATE]
+    assert fake_host.read('/etc/default/grub') == grub
+    # Once grub.cfg has them (the other OS's entry does not count), nothing to do.
+    fake_host.file('/boot/grub/grub.cfg', GRUB_CFG % ('console=ttyS0 intel_iommu=on iommu=pt', 'console=ttyS0 intel_iommu=on iommu=pt'))
+    assert not ensure_kernel_args(module(), IOMMU, ON)['changed'] and commands.calls == [UPDATE]
+    # A hand-written grub.cfg (no grub-mkconfig sections) tells nothing: no claim, no regeneration.
+    fake_host.file('/boot/grub/grub.cfg', 'menuentry x {\n linux /vmlinuz ro\n}\n')
+    assert not ensure_kernel_args(module(), IOMMU, ON)['changed']
+
+
+def test_failed_regeneration_of_a_stale_grub_cfg_fails(fake_host, commands, module):
+    debian_host(fake_host, commands, grub='GRUB_CMDLINE_LINUX="intel_iommu=on iommu=pt"\n', update_grub_rc=1, update_grub_err='no space\n')
+    fake_host.file('/boot/grub/grub.cfg', GRUB_CFG % ('', ''))
+    msg = failure(lambda: ensure_kernel_args(module(), IOMMU, ON))['msg']
+    assert msg == '/usr/bin/update-grub failed (rc=1): no space'
+
+
 def test_grub_mkconfig_when_update_grub_is_absent(fake_host, commands, module):
     debian_host(fake_host, commands, os_release=UBUNTU_OS_RELEASE)
     commands.binaries.pop('update-grub')
