@@ -37,7 +37,9 @@ description:
     so is C(/etc/kernel/cmdline) where it exists (kernel-install builds the entries of new kernels from it).'
   - Other platforms (SUSE, systemd-boot only, no GRUB) are refused with a message naming what is supported.
   - Every file edited is backed up first and restored when regeneration fails; the task then fails with the
-    command's error output. The boot configuration is regenerated only when a file changed.
+    command's error output. The boot configuration is regenerated only when a file changed, or (Debian) when
+    the kernel lines of the generated C(/boot/grub/grub.cfg) lack the configured parameters because an earlier
+    regeneration failed or was interrupted.
   - The parameters take effect after a reboot, which this module never does; see RV(reboot_required).
 options:
   state:
