@@ -38,6 +38,10 @@ description:
     goes away. So when the drop-in is removed (O(state=absent), O(systemd_cpu_affinity=false), or a rollback) and no
     other C(CPUAffinity=) is configured, PID 1 gets every online CPU (on rollback, the CPUs it had) back through
     C(taskset --pid --cpu-list). Services already running keep their affinity until they restart.
+  - Likewise a slice whose C(AllowedCPUs=) drop-in goes away keeps the reserved CPUs after C(daemon-reload)
+    (systemd writes an empty C(cpuset.cpus), which the kernel refuses for a populated cgroup), so its
+    C(/sys/fs/cgroup/<slice>/cpuset.cpus) is reset (to the value before this run on rollback, otherwise empty or
+    every online CPU) unless another drop-in sets C(AllowedCPUs=).
   - 'irqbalance, when installed: C(IRQBALANCE_BANNED_CPULIST=<isolated>) (irqbalance 1.8 and later) or the
     hexadecimal C(IRQBALANCE_BANNED_CPUS=<mask>) (older irqbalance) in C(/etc/default/irqbalance) (Debian, Ubuntu)
     or C(/etc/sysconfig/irqbalance) (RHEL family). Only that assignment is edited, with a marker comment above
@@ -277,6 +281,11 @@ MANAGER_DROPIN = '/etc/systemd/system.conf.d/50-nfv-dpdk-cpu-affinity.conf'
 # Where systemd reads system.conf and its drop-ins, lowest precedence first.
 MANAGER_CONF_DIRS = ['/usr/lib/systemd', '/usr/local/lib/systemd', '/run/systemd', '/etc/systemd']
 _CPU_AFFINITY = re.compile(r'^\s*CPUAffinity\s*=\s*(.*?)\s*$')
+_ALLOWED_CPUS = re.compile(r'^\s*AllowedCPUs\s*=\s*(.*?)\s*$')
+# Where systemd reads a unit's drop-ins, lowest precedence first (system.control is systemctl set-property's).
+UNIT_DROPIN_DIRS = ['/usr/lib/systemd/system', '/usr/local/lib/systemd/system', '/run/systemd/system',
+                    '/etc/systemd/system', '/run/systemd/system.control', '/etc/systemd/system.control']
+CGROUP_ROOT = '/sys/fs/cgroup'
 UNIT_DIR = '/etc/systemd/system'
 SLICE_DROPIN_NAME = '50-nfv-dpdk-cpu-isolation.conf'
 IRQBALANCE_FILES = ['/etc/default/irqbalance', '/etc/sysconfig/irqbalance']
@@ -435,6 +444,29 @@ def manager_cpu_affinity(fs):
     return value
 
 
+def slice_allowed_cpus(fs, name):
+    """``AllowedCPUs=`` of a slice as its drop-ins set it (last one wins), or None when unset."""
+    dropins = {}
+    for directory in UNIT_DROPIN_DIRS:
+        for entry in fs.listdir('%s/%s.d' % (directory, name)):
+            if entry.endswith('.conf'):
+                dropins[entry] = '%s/%s.d/%s' % (directory, name, entry)
+    value = None
+    for entry in sorted(dropins):
+        for line in (fs.read_raw(dropins[entry]) or '').splitlines():
+            match = _ALLOWED_CPUS.match(line)
+            if match:
+                value = match.group(1) or None
+    return value
+
+
+def slice_cgroup(name):
+    """The cgroup v2 directory of a slice: ``a-b.slice`` lives in ``a.slice/a-b.slice``."""
+    parts = name[:-len('.slice')].split('-')
+    chain = ['-'.join(parts[:index]) + '.slice' for index in range(1, len(parts))] + [name]
+    return '%s/%s' % (CGROUP_ROOT, '/'.join(chain))
+
+
 def pid1_affinity(fs):
     """CPUs PID 1 (systemd) may run on, from /proc/1/status, or None when unreadable."""
     for line in (fs.read('/proc/1/status', '') or '').splitlines():
@@ -454,12 +486,14 @@ class CpuIsolation:
         self.reserved = CpuSet()
         self.irqbalance_file = None
         self.systemd_files = []
+        self.slice_files = {}
         self.applied = []
         self.reloaded = False
         self.restarted = False
         self.failing = False
         self.created_dirs = []
         self.pid1_before = None
+        self.slices_before = {}
         self.result = {'changed': False, 'isolated_cpus': '', 'reserved_cpus': '', 'kernel_args': [],
                        'cmdline': '', 'running_cmdline': '', 'reboot_required': False, 'files': [],
                        'backup_files': [], 'irqbalance_file': None}
@@ -514,10 +548,11 @@ class CpuIsolation:
         existing = [name[:-2] for name in self.fs.listdir(UNIT_DIR)
                     if name.endswith('.slice.d') and self.fs.exists(slice_dropin_path(name[:-2]))]
         for name in wanted:
-            self.systemd_files.append(ManagedFile(self.module, slice_dropin_path(name), slice_dropin(self.reserved), fs=self.fs))
+            self.slice_files[name] = ManagedFile(self.module, slice_dropin_path(name), slice_dropin(self.reserved), fs=self.fs)
         for name in existing:
             if name not in wanted:
-                self.systemd_files.append(ManagedFile(self.module, slice_dropin_path(name), None, fs=self.fs))
+                self.slice_files[name] = ManagedFile(self.module, slice_dropin_path(name), None, fs=self.fs)
+        self.systemd_files.extend(self.slice_files[name] for name in wanted + [n for n in existing if n not in wanted])
         if wanted and self.fs.isdir('/sys/fs/cgroup') and not self.fs.exists('/sys/fs/cgroup/cgroup.controllers'):
             self.module.warn('this host uses the legacy cgroup v1 hierarchy: AllowedCPUs= in the drop-ins for %s has no '
                              'effect there; CPUAffinity= still keeps system services on the reserved CPUs'
@@ -594,6 +629,9 @@ class CpuIsolation:
         changed = self._record(managed.apply())
         if changed and not self.module.check_mode:
             self.applied.append(managed)
+            for name, slice_file in self.slice_files.items():
+                if slice_file is managed:
+                    self.slices_before[name] = self.fs.read(slice_cgroup(name) + '/cpuset.cpus')
             self.created_dirs = missing + self.created_dirs
             if managed.content is None:
                 # A drop-in removed: its directory goes too when nothing else is left in it.
@@ -620,6 +658,7 @@ class CpuIsolation:
             if self.reloaded:
                 systemd_daemon_reload(self.module, self.fs)
                 self.widen_manager_affinity(self.pid1_before)
+                self.widen_slices(self.slices_before)
             if self.restarted:
                 self.restart_irqbalance()
         except _StepFailed as exc:
@@ -627,6 +666,33 @@ class CpuIsolation:
         finally:
             self.module.fail_json = original_fail
         return problems
+
+    def widen_slices(self, targets):
+        """Give slices whose AllowedCPUs= went away their CPUs back: ``{slice: cpuset.cpus before}``.
+
+        systemd writes an empty cpuset.cpus when AllowedCPUs= is unset, which the
+        kernel refuses (ENOSPC) for a populated cgroup, so the slice would stay on
+        the reserved CPUs until a reboot. An empty (or unknown) target becomes every
+        online CPU when the kernel refuses the empty list.
+        """
+        for name in sorted(targets):
+            if slice_allowed_cpus(self.fs, name) is not None:
+                continue
+            path = slice_cgroup(name) + '/cpuset.cpus'
+            current = self.fs.read(path)
+            target = targets[name] or ''
+            if current is None or current == target:
+                continue
+            candidates = [target] if target else ['', self.fs.read('/sys/devices/system/cpu/online', '')]
+            error = None
+            for value in candidates:
+                try:
+                    self.fs.write(path, value)
+                    break
+                except (IOError, OSError) as exc:
+                    error = exc
+            else:
+                self.module.warn('could not give %s its CPUs back (%s): %s' % (name, path, error))
 
     def widen_manager_affinity(self, target):
         """Give PID 1 back ``target`` (default: every online CPU) when no CPUAffinity= is configured.
@@ -688,6 +754,8 @@ class CpuIsolation:
                 self.reloaded = systemd_daemon_reload(self.module, self.fs)
                 if self.reloaded:
                     self.widen_manager_affinity(None)
+                    self.widen_slices(dict((name, '') for name, managed in self.slice_files.items()
+                                           if managed in self.applied and managed.content is None))
             if irqbalance_changed and not self.module.check_mode:
                 self.restarted = self.restart_irqbalance()
             self.apply_kernel_args()

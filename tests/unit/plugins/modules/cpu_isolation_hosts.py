@@ -101,35 +101,51 @@ def mutating(commands):
 TASKSET = '/usr/bin/taskset'
 
 
-def simulate_pid1(fake_host, commands, cpus='0-15'):
-    """PID 1's affinity in /proc/1/status, following systemd and taskset like the real ones.
+def simulate_systemd(fake_host, commands, pid1='0-15', slices=('system.slice', 'user.slice')):
+    """PID 1's affinity and the slices' cpusets, following systemd and taskset like the real ones.
 
     ``daemon-reload`` applies the last CPUAffinity= of /etc/systemd/system.conf and its
-    drop-ins and, like systemd, leaves the affinity alone when none is set;
-    ``taskset --pid --cpu-list LIST 1`` sets it.
+    drop-ins to /proc/1/status and each slice's AllowedCPUs= to its cpuset.cpus. Like
+    systemd 252 it changes nothing when a setting is gone: PID 1 keeps its affinity and
+    the kernel refuses the empty cpuset.cpus systemd writes for a populated slice.
+    ``taskset --pid --cpu-list LIST 1`` sets PID 1's affinity.
     """
     from ansible_collections.nfv.dpdk.plugins.module_utils.cpuset import CpuSet
 
-    def write(cpu_list):
+    def write_pid1(cpu_list):
         fake_host.file('/proc/1/status', 'Name:\tsystemd\nPid:\t1\nCpus_allowed_list:\t%s\n'
                        % CpuSet.parse(cpu_list.replace(' ', ',')).format())
 
-    def reload(argv):
+    def last(paths, key):
         value = None
-        paths = ['/etc/systemd/system.conf'] + ['/etc/systemd/system.conf.d/' + name
-                                                for name in fake_host.listdir('/etc/systemd/system.conf.d')]
         for path in paths:
             if fake_host.exists(path) and path.endswith('.conf'):
                 for line in fake_host.read(path).splitlines():
-                    if line.startswith('CPUAffinity='):
+                    if line.startswith(key + '='):
                         value = line.split('=', 1)[1].strip() or None
-        if value:
-            write(value)
+        return value
 
-    write(cpus)
+    def reload(argv):
+        conf_d = '/etc/systemd/system.conf.d'
+        affinity = last(['/etc/systemd/system.conf'] + [conf_d + '/' + n for n in fake_host.listdir(conf_d)], 'CPUAffinity')
+        if affinity:
+            write_pid1(affinity)
+        for name in slices:
+            directory = '/etc/systemd/system/%s.d' % name
+            allowed = last([directory + '/' + n for n in fake_host.listdir(directory)], 'AllowedCPUs')
+            if allowed:
+                fake_host.file('/sys/fs/cgroup/%s/cpuset.cpus' % name, CpuSet.parse(allowed).format())
+
+    write_pid1(pid1)
+    for name in slices:
+        fake_host.file('/sys/fs/cgroup/%s/cpuset.cpus' % name, '')
     commands.provide('taskset')
     commands.on(DAEMON_RELOAD, effect=reload)
-    commands.on([TASKSET, '--pid', '--cpu-list', '*', '1'], effect=lambda argv: write(argv[3]))
+    commands.on([TASKSET, '--pid', '--cpu-list', '*', '1'], effect=lambda argv: write_pid1(argv[3]))
+
+
+def slice_cpus(fake_host, name):
+    return fake_host.read('/sys/fs/cgroup/%s/cpuset.cpus' % name).strip()
 
 
 def pid1_cpus(fake_host):

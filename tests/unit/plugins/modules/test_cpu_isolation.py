@@ -30,7 +30,8 @@ from ansible_collections.nfv.dpdk.tests.unit.plugins.modules.cpu_isolation_hosts
     mutating,
     node,
     pid1_cpus,
-    simulate_pid1,
+    simulate_systemd,
+    slice_cpus,
 )
 
 # One socket, 8 cores, 2 threads: siblings n and n+8, one NUMA node (CPUs 0-15).
@@ -268,7 +269,7 @@ def test_without_running_systemd_nothing_is_reloaded(fake_host, commands, run_mo
 
 def test_removing_cpu_affinity_gives_systemd_every_cpu_back(fake_host, commands, run_module):
     node(fake_host, commands, **HT)
-    simulate_pid1(fake_host, commands)
+    simulate_systemd(fake_host, commands)
     run_module(cpu_isolation, EXPLICIT)
     assert pid1_cpus(fake_host) == '0-1,8-9' and commands.ran([TASKSET, '**']) == []
     result = run_module(cpu_isolation, {'state': 'absent'})
@@ -278,9 +279,42 @@ def test_removing_cpu_affinity_gives_systemd_every_cpu_back(fake_host, commands,
     assert len(commands.ran([TASKSET, '**'])) == 1
 
 
+def test_removed_allowed_cpus_give_the_slices_their_cpus_back(fake_host, commands, run_module, monkeypatch):
+    node(fake_host, commands, **HT)
+    simulate_systemd(fake_host, commands)
+    run_module(cpu_isolation, EXPLICIT)
+    assert slice_cpus(fake_host, 'system.slice') == '0-1,8-9' and slice_cpus(fake_host, 'user.slice') == '0-1,8-9'
+    run_module(cpu_isolation, dict(EXPLICIT, slices=['system.slice']))
+    assert slice_cpus(fake_host, 'system.slice') == '0-1,8-9' and slice_cpus(fake_host, 'user.slice') == ''
+    # The kernel refuses an empty cpuset.cpus in a populated cgroup (ENOSPC): every online CPU then.
+    real_write = cpu_isolation.HostFS.write
+
+    def write(self, path, value):
+        if path.endswith('/cpuset.cpus') and value == '':
+            raise OSError(28, 'No space left on device')
+        return real_write(self, path, value)
+    monkeypatch.setattr(cpu_isolation.HostFS, 'write', write)
+    run_module(cpu_isolation, {'state': 'absent'})
+    assert slice_cpus(fake_host, 'system.slice') == '0-15'
+
+
+def test_allowed_cpus_configured_elsewhere_are_left_to_systemd(fake_host, commands, run_module):
+    node(fake_host, commands, **HT)
+    simulate_systemd(fake_host, commands)
+    fake_host.file('/etc/systemd/system/system.slice.d/10-site.conf', '[Slice]\nAllowedCPUs=0-3\n')
+    run_module(cpu_isolation, EXPLICIT)
+    run_module(cpu_isolation, {'state': 'absent'})
+    assert slice_cpus(fake_host, 'system.slice') == '0-3' and slice_cpus(fake_host, 'user.slice') == ''
+
+
+def test_slice_cgroup_paths():
+    assert cpu_isolation.slice_cgroup('system.slice') == '/sys/fs/cgroup/system.slice'
+    assert cpu_isolation.slice_cgroup('machine-qemu.slice') == '/sys/fs/cgroup/machine.slice/machine-qemu.slice'
+
+
 def test_an_affinity_configured_elsewhere_is_left_to_systemd(fake_host, commands, run_module):
     node(fake_host, commands, **HT)
-    simulate_pid1(fake_host, commands)
+    simulate_systemd(fake_host, commands)
     fake_host.file('/etc/systemd/system.conf', '[Manager]\n#CPUAffinity=1 2\nCPUAffinity=0-3\n')
     run_module(cpu_isolation, EXPLICIT)
     run_module(cpu_isolation, {'state': 'absent'})
@@ -350,13 +384,14 @@ def test_edit_irqbalance_units():
 
 def test_update_grub_failure_restores_drop_ins_and_irqbalance(fake_host, commands, run_module):
     node(fake_host, commands, update_grub_rc=1, **HT)
-    simulate_pid1(fake_host, commands)
+    simulate_systemd(fake_host, commands)
     fake_host.file(USER_SLICE, '[Slice]\nAllowedCPUs=0\n')
+    fake_host.file('/sys/fs/cgroup/user.slice/cpuset.cpus', '0')  # as systemd applied it at boot
     before = fake_host.snapshot()
     result = run_module(cpu_isolation, EXPLICIT)
     assert result.failed
     assert 'update-grub failed' in result['msg'] and 'files changed by this run were restored' in result['msg']
-    # Files, directories and systemd's own affinity (/proc/1/status) are as they were.
+    # Files, directories, systemd's own affinity (/proc/1/status) and the slices' cpusets are as they were.
     assert changes(before, fake_host.snapshot()) == []
     # systemd and irqbalance saw the new files, so they are reloaded again with the old ones.
     assert mutating(commands) == [DAEMON_RELOAD, TRY_RESTART, [UPDATE_GRUB], DAEMON_RELOAD,
