@@ -155,11 +155,37 @@ def lab_status():
         return {'running': False, 'error': (proc.stderr or proc.stdout).strip()[-500:]}
 
 
+def lab_ssh_argv(inventory):
+    """ssh to the lab node from its inventory, with timeouts for a loaded TCG guest (labctl's probe gives up after 10 s)."""
+    use_collection()
+    import yaml
+    with open(inventory) as handle:
+        hosts = yaml.safe_load(handle)['all']['children']['dpdk_nodes']['hosts']
+    variables = next(iter(hosts.values()))
+    return (['ssh', '-p', str(variables['ansible_port']), '-i', variables['ansible_ssh_private_key_file'], '-o', 'BatchMode=yes',
+             '-o', 'ConnectTimeout=60', '-o', 'ServerAliveInterval=15', '-o', 'ServerAliveCountMax=8'] +
+            shlex.split(variables.get('ansible_ssh_common_args', '')) +
+            ['%s@%s' % (variables.get('ansible_user', 'root'), variables['ansible_host'])])
+
+
+def lab_ssh(inventory, command, timeout=180, stdin=None):
+    """Run a shell command on the lab node; a CompletedProcess (returncode 255 and the reason on a timeout)."""
+    argv = lab_ssh_argv(inventory) + [command]
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False, input=stdin)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(argv, 255, '', 'ssh timed out after %d s' % timeout)
+
+
 def wait_lab_reachable(seconds=600):
-    """``lab_status()`` once the node answers SSH (its probe can time out on a loaded TCG guest): polls, bounded."""
+    """``lab_status()`` once the node answers SSH, polled (bounded). labctl's own probe gives up after 10 s, which a
+    loaded TCG guest can exceed: when it says unreachable, an ssh with longer timeouts decides."""
     deadline = time.monotonic() + seconds
     while True:
         status = lab_status()
+        if status.get('running') and not status.get('ssh_reachable') and status.get('inventory'):
+            if lab_ssh(status['inventory'], 'true', timeout=120).returncode == 0:
+                status['ssh_reachable'] = True
         if status.get('running') and status.get('ssh_reachable'):
             return status
         if not status.get('running') or time.monotonic() > deadline:

@@ -69,8 +69,8 @@ def labctl(*args, timeout=900):
     return subprocess.run([benchlib.LABCTL] + list(args), capture_output=True, text=True, timeout=timeout, check=False)
 
 
-def guest_probe():
-    proc = labctl('ssh', GUEST_PROBE, timeout=180)
+def guest_probe(inventory):
+    proc = benchlib.lab_ssh(inventory, GUEST_PROBE)
     facts = {}
     for line in proc.stdout.splitlines():
         key, sep, value = line.partition('=')
@@ -347,11 +347,11 @@ def main(argv=None, rerun=False):
     boot.update(accel=status.get('accel'), boot_to_ssh_s=status.get('boot_to_ssh_s'))
     machine['accel'] = status.get('accel')
     data['lab_boot'] = boot
-    guest_before = guest_probe()
+    guest_before = guest_probe(status['inventory'])
     workdir = tempfile.mkdtemp(prefix='nfv-dpdk-bench-prep-')
     rc, wall, events, calls, stderr_tail, events_path = run_playbook(status['inventory'], workdir, options.timeout, extra,
                                                                      options.playbook, options.extra_vars)
-    guest_after = guest_probe()
+    guest_after = guest_probe(status['inventory'])
     rows = task_results(events)
     result = analyse(rows, calls, wall)
     result['rc'] = rc

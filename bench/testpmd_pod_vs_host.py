@@ -101,14 +101,8 @@ class Lab(Local):
 
     def __init__(self, inventory):
         super(Lab, self).__init__()
-        benchlib.use_collection()
-        import yaml
-        with open(inventory) as handle:
-            hosts = yaml.safe_load(handle)['all']['children']['dpdk_nodes']['hosts']
-        self.hostname, self.vars = next(iter(hosts.items()))
-        self.ssh = (['ssh', '-p', str(self.vars['ansible_port']), '-i', self.vars['ansible_ssh_private_key_file'], '-o', 'BatchMode=yes',
-                     '-o', 'ConnectTimeout=30'] + shlex.split(self.vars.get('ansible_ssh_common_args', '')) +
-                    ['%s@%s' % (self.vars.get('ansible_user', 'root'), self.vars['ansible_host'])])
+        self.ssh = benchlib.lab_ssh_argv(inventory)
+        self.hostname = self.ssh[-1]
 
     def run(self, argv, timeout=300, podman=False, check=True, stdin=None):
         proc = subprocess.run(self.ssh + [' '.join(shlex.quote(part) for part in argv)], capture_output=True, text=True,
