@@ -39,6 +39,9 @@ HELPER_DIR = '/usr/local/libexec/nfv-dpdk'
 SRIOV_HELPER = HELPER_DIR + '/sriov-vfs'
 SRIOV_UNIT_PREFIX = 'nfv-dpdk-sriov-'
 
+# First-line markers of the files the collection generates (units, helper scripts).
+GENERATED_MARKERS = ('# Managed by Ansible (nfv.dpdk.', '# Installed by the Ansible module nfv.dpdk.')
+
 _MAC = re.compile(r'^[0-9a-f]{2}(:[0-9a-f]{2}){5}$')
 
 SRIOV_HELPER_CONTENT = r'''#!/bin/sh
@@ -399,6 +402,15 @@ class BootUnits:
         if rc != 0:
             raise SriovError('%s failed: %s' % (' '.join(argv), (err or out).strip()))
 
+    def _managed(self, path, content, mode):
+        # Removing a file this collection generated needs no backup next to it (it would
+        # stay in /etc/systemd/system forever); restore() works from memory anyway.
+        current = self.fs.read_raw(path) or ''
+        generated = current.startswith(GENERATED_MARKERS) or any(
+            marker in current[:200] for marker in GENERATED_MARKERS)
+        return ManagedFile(self.module, path, content, mode=mode, fs=self.fs,
+                           backup=not (content is None and generated))
+
     def apply(self, desired):
         result = {'changed': False, 'units': [], 'diff': []}
         remaining = set(self.existing())
@@ -418,10 +430,8 @@ class BootUnits:
                     self._systemctl('disable', '--now', name)
                     self.disabled.append(name)
         files_changed = False
-        managed = [(name, ManagedFile(self.module, '%s/%s' % (UNIT_DIR, name), desired[name], fs=self.fs))
-                   for name in sorted(desired)]
-        managed.append((None, ManagedFile(self.module, self.helper_path, self.helper_content if remaining else None,
-                                          mode=0o755, fs=self.fs)))
+        managed = [(name, self._managed('%s/%s' % (UNIT_DIR, name), desired[name], 0o644)) for name in sorted(desired)]
+        managed.append((None, self._managed(self.helper_path, self.helper_content if remaining else None, 0o755)))
         for name, handle in managed:
             try:
                 outcome = handle.apply()
