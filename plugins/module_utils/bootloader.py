@@ -736,7 +736,7 @@ def _ensure_debian(module, fs, owned_keys, desired, running, reboot_required):
         if not stale:
             return _result(PLATFORM_DEBIAN, False, reboot_required, configured, running, [], module, None)
         diff = {'before_header': GRUB_CFG + ' (kernel lines)', 'after_header': GRUB_CFG + ' (kernel lines)',
-                'before': ''.join(line + '\n' for line, _ in stale), 'after': ''.join(line + '\n' for _, line in stale)}
+                'before': ''.join(pair[0] + '\n' for pair in stale), 'after': ''.join(pair[1] + '\n' for pair in stale)}
     if module.check_mode:
         return _result(PLATFORM_DEBIAN, True, reboot_required, configured, running, [], module, diff)
     argv = _regenerate_debian(module)

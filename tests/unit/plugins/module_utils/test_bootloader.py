@@ -224,18 +224,18 @@ set menu_color_normal=cyan/blue
 ### END /etc/grub.d/05_debian_theme ###
 ### BEGIN /etc/grub.d/10_linux ###
 menuentry 'Debian GNU/Linux' {
-	linux	/boot/vmlinuz-6.1.0-28-amd64 root=UUID=5b12f430 ro %s
-	initrd	/boot/initrd.img-6.1.0-28-amd64
+\tlinux\t/boot/vmlinuz-6.1.0-28-amd64 root=UUID=5b12f430 ro %s
+\tinitrd\t/boot/initrd.img-6.1.0-28-amd64
 }
 submenu 'Advanced options for Debian GNU/Linux' {
-	menuentry 'Debian GNU/Linux, with Linux 6.1.0-28-amd64 (recovery mode)' {
-		linux	/boot/vmlinuz-6.1.0-28-amd64 root=UUID=5b12f430 ro single %s
-	}
+\tmenuentry 'Debian GNU/Linux, with Linux 6.1.0-28-amd64 (recovery mode)' {
+\t\tlinux\t/boot/vmlinuz-6.1.0-28-amd64 root=UUID=5b12f430 ro single %s
+\t}
 }
 ### END /etc/grub.d/10_linux ###
 ### BEGIN /etc/grub.d/30_os-prober ###
 menuentry 'Other OS' {
-	linux	/vmlinuz root=/dev/sdb1 intel_iommu=off
+\tlinux\t/vmlinuz root=/dev/sdb1 intel_iommu=off
 }
 ### END /etc/grub.d/30_os-prober ###
 """
