@@ -109,6 +109,8 @@ attributes:
     support: full
     platforms: posix
 notes:
+  - PFs are configured in the order given. When one fails, the PFs before it stay configured (the result lists them in
+    RV(pfs)) and no unit file is written.
   - Changing the VF count of an Intel X710/E810 PF resets the PF, and its link drops for a moment; the module warns when
     such a PF carries a route.
   - VFs that a running DPDK application holds through vfio-pci would block their removal until it exits, so a count
