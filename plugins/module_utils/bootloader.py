@@ -53,7 +53,7 @@ from ansible_collections.nfv.dpdk.plugins.module_utils.kernel_cmdline import (
     KernelArg,
     KernelCmdline,
     KernelCmdlineError,
-    _split_words,
+    split_words,
     normalize_key,
 )
 from ansible_collections.nfv.dpdk.plugins.module_utils.managed_file import ManagedFile
@@ -366,7 +366,7 @@ def _check_other(path, text, start, end):
 
 def cmdline_words(text):
     """Kernel words of a configured line; ``$tuned_params``-style boot loader variables are not parameters."""
-    return [word for word in _split_words(text.strip()) if not word.startswith('$')]
+    return [word for word in split_words(text.strip()) if not word.startswith('$')]
 
 
 class GrubDefaults:
@@ -459,7 +459,7 @@ def replace_words(text, owned_keys, desired):
     names = set(normalize_key(key) for key in owned_keys)
     desired = [str(arg) for arg in desired]
     out, inserted, init = [], False, False
-    for word in _split_words(text.strip()):
+    for word in split_words(text.strip()):
         if init or word.startswith('$') or not _is_parameter(word):
             out.append(word)
             continue

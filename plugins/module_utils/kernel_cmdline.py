@@ -76,8 +76,12 @@ class KernelArg:
         return 'KernelArg(%r)' % str(self)
 
 
-def _split_words(text):
-    """Split on whitespace outside double quotes, as the kernel's next_arg() does."""
+def split_words(text):
+    """Words of a command line as written (quotes kept), split on whitespace outside double quotes.
+
+    The kernel's next_arg() splits the same way; callers that must keep foreign
+    words byte for byte (a GRUB file) work on these words.
+    """
     words, current, quoted, started = [], [], False, False
     for char in text:
         if char == '"':
@@ -127,7 +131,7 @@ class KernelCmdline:
     @classmethod
     def parse(cls, text):
         text = (text or '').strip()
-        words = _split_words(text)
+        words = split_words(text)
         args, init_words = [], []
         for index, word in enumerate(words):
             if word == '--':
