@@ -78,8 +78,9 @@ class ManagedFile:
         try:
             with os.fdopen(handle, 'w') as out:
                 out.write(content)
-            os.chmod(tmp, self.mode)
             self.module.atomic_move(tmp, self.real_path, unsafe_writes=False)
+            # atomic_move gives a new destination the default (umask) mode.
+            os.chmod(self.real_path, self.mode)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)

@@ -53,3 +53,12 @@ def test_daemon_reload_only_where_systemd_runs(fake_host, commands):
     assert systemd_daemon_reload(_module()) is True
     assert systemd_daemon_reload(_module(check_mode=True)) is False
     assert commands.ran(['/usr/bin/systemctl', 'daemon-reload']) == [['/usr/bin/systemctl', 'daemon-reload']]
+
+
+def test_mode_applies_to_new_and_replaced_files(fake_host):
+    import os
+    script = '/usr/local/libexec/nfv-dpdk/helper'
+    ManagedFile(_module(), script, '#!/bin/sh\n', mode=0o755).apply()
+    assert os.stat(fake_host.path(script)).st_mode & 0o777 == 0o755
+    ManagedFile(_module(), script, '#!/bin/sh\nexit 0\n', mode=0o700).apply()
+    assert os.stat(fake_host.path(script)).st_mode & 0o777 == 0o700
