@@ -438,6 +438,14 @@ def summarise(data, goal):
         if summary['host'][key] and summary['pod'][key] is not None:
             ratios[key] = round(summary['pod'][key] / summary['host'][key], 4)
     ratio = ratios.get('median_mpps')
+    # Each round's pod/host ratio (the runs next to each other in time share most of the load drift).
+    pairs = {}
+    for item in rounds:
+        if item['passed'] and item['mpps']:
+            pairs.setdefault(item['round'], {})[item['kind']] = item['mpps']
+    paired = [pair['pod'] / pair['host'] for pair in pairs.values() if 'pod' in pair and 'host' in pair]
+    summary['paired_ratio_median'] = round(benchlib.median(paired), 4) if paired else None
+    summary['paired_ratios'] = [round(value, 4) for value in paired]
     commands = dict((item['kind'], item['command']) for item in rounds if item.get('command'))
     summary.update(ratio=ratio, ratio_testpmd_pps=ratios.get('median_pps_mpps'), goal=goal, passed=ratio is not None and ratio >= goal,
                    commands=commands)
@@ -481,8 +489,8 @@ def main(argv=None):
                          [[kind, '%d/%d' % (summary[kind]['valid'], summary[kind]['runs']), summary[kind]['median_mpps'],
                            summary[kind]['min_mpps'], summary[kind]['max_mpps'], summary[kind]['median_pps_mpps'], summary[kind]['median_wall_s']]
                           for kind in ('host', 'pod')]))
-    print('pod/host ratio of median Mpps: %s (goal >= %s): %s; by testpmd\'s Rx-pps: %s' % (
-        summary['ratio'], options.goal, 'PASS' if summary['passed'] else 'FAIL', summary['ratio_testpmd_pps']))
+    print('pod/host ratio of median Mpps: %s (goal >= %s): %s; by testpmd\'s Rx-pps: %s; median of per-round ratios: %s' % (
+        summary['ratio'], options.goal, 'PASS' if summary['passed'] else 'FAIL', summary['ratio_testpmd_pps'], summary['paired_ratio_median']))
     if not options.no_write:
         path = benchlib.write_result('testpmd_pod_vs_host-lab' if options.lab else 'testpmd_pod_vs_host', data)
         print('wrote %s (load average %s -> %s)' % (path, machine['loadavg_start'], data['machine']['loadavg_end']))
