@@ -28,6 +28,7 @@ import datetime
 import glob
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -308,7 +309,13 @@ def goals(mode, result, guest_reboots, first):
     return [{'goal': name, 'passed': passed, 'value': value} for name, passed, value in checks]
 
 
+def _terminate(signum, _frame):
+    # Unwind so that run_playbook's finally stops ansible-playbook instead of leaving it running on the node.
+    raise KeyboardInterrupt('signal %d' % signum)
+
+
 def main(argv=None, rerun=False):
+    signal.signal(signal.SIGTERM, _terminate)
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--rerun', action='store_true', default=rerun, help='re-run on the prepared node (no up --fresh)')
     parser.add_argument('--no-fresh', action='store_true', help='first run on the node as it is (no up --fresh; for trying the script)')
@@ -372,6 +379,7 @@ def main(argv=None, rerun=False):
 
     print('\nnode_prep (%s run) on the lab node, accel %s: %s' % (mode, status.get('accel'), data['command_run']))
     print(benchlib.table(['measure', 'value'], [
+        ['lab up --fresh (s, not counted below)', boot.get('up_fresh_s')],
         ['wall time (s)', result['wall_s']], ['  reboot wait (s)', result['reboot_wait_s']], ['  non-reboot work (s)', result['non_reboot_s']],
         ['reboot tasks run', result['reboot_tasks_run']],
         ['guest reboots (last -x reboot)', reboots_seen], ['guest boot id changed', data['guest']['boot_id_changed']],
