@@ -313,3 +313,17 @@ def test_instances_share_the_cache_but_not_the_run_dir(tmp_path):
     assert b.lab_path(b.overlay) == "/lab/run/overlay.qcow2"
     with pytest.raises(labctl.LabError):
         labctl.Lab({"NFV_DPDK_LAB_CACHE": str(tmp_path), "NFV_DPDK_LAB_INSTANCE": "../x"})
+
+
+def test_setup_script_masks_and_small_initramfs():
+    script = labctl.chroot_setup_script()
+    assert script.startswith("set -e\n")
+    for unit in ("systemd-networkd-wait-online.service", "systemd-firstboot.service",
+                 "apt-daily.timer", "apt-daily-upgrade.timer"):
+        assert unit in script
+    assert "update-initramfs -u -k all" in script
+    files = labctl.guest_files("u", "k", "v")
+    assert files["/etc/initramfs-tools/conf.d/lab-modules.conf"][0].endswith("MODULES=list\n")
+    # the recipe covers the script, so changing it rebuilds the image
+    r = labctl.build_recipe("m", "s", "k")
+    assert r["setup_script"] == script
