@@ -16,10 +16,13 @@
 """
 
 import argparse
+import cProfile
 import functools
 import importlib
 import json
+import io
 import os
+import pstats
 import subprocess
 import sys
 import tempfile
@@ -192,7 +195,21 @@ def converge(modules, rows, runner, host, passes=4):
             row['error'] = 'still changed after %d passes' % passes
 
 
-def in_process(runs, vfs_per_pf=VFS_PER_PF):
+def profile(run, limit=8):
+    """The collection's functions that took the most time (cumulative) in one run."""
+    profiler = cProfile.Profile()
+    profiler.runcall(run)
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    rows = []
+    for (path, line, function), (_calls, ncalls, _tottime, cumtime, _callers) in stats.stats.items():
+        if '/plugins/module_utils/' in path or '/plugins/modules/' in path:
+            rows.append({'function': '%s:%d(%s)' % (path.split('/plugins/', 1)[1], line, function), 'calls': ncalls,
+                         'cumulative_ms': round(cumtime * 1000.0, 1)})
+    return sorted(rows, key=lambda row: -row['cumulative_ms'])[:limit]
+
+
+def in_process(runs, vfs_per_pf=VFS_PER_PF, with_profile=False):
     """Part (a): [{'module', 'converge_runs', 'runs', 'median_ms', 'p95_ms', 'min_ms', 'changed', 'error'}]."""
     benchlib.use_collection()
     import pytest
@@ -241,6 +258,8 @@ def in_process(runs, vfs_per_pf=VFS_PER_PF):
             commands_per_run = round((len(commands.calls) - calls_before) / float(max(1, len(times))), 2)
             # One more run counting the host tree lookups (every HostFS access resolves one path).
             lookups = count_lookups(monkeypatch, HostFS, functools.partial(runner, module, args))
+            if with_profile:
+                row['profile'] = profile(functools.partial(runner, module, args))
             row.update(runs=len(times), changed=changed, hostfs_lookups=lookups, median_ms=round(benchlib.median(times), 2),
                        p95_ms=round(benchlib.percentile(times, 0.95), 2), min_ms=round(min(times), 2),
                        max_ms=round(max(times), 2), commands_per_run=commands_per_run)
@@ -319,6 +338,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--runs', type=int, default=30, help='timed runs of each module in-process (default 30)')
     parser.add_argument('--vfs-per-pf', type=int, default=VFS_PER_PF, help='VFs of each of the 4 X710 PFs (1..64, default 64): how time scales')
+    parser.add_argument('--profile', action='store_true', help='add the slowest collection functions of one profiled run per module')
     parser.add_argument('--lab', action='store_true', help='also time each module over SSH on the lab node (check mode)')
     parser.add_argument('--lab-runs', type=int, default=5, help='runs per module on the lab node (default 5)')
     parser.add_argument('--no-write', action='store_true', help='print only, write no JSON')
@@ -332,13 +352,17 @@ def main(argv=None):
                           'tree_filesystem': subprocess.run(['stat', '-f', '-c', '%T', tempfile.gettempdir()], capture_output=True, text=True,
                                                             check=False).stdout.strip()}}
     machine = benchlib.machine()
-    rows = in_process(options.runs, options.vfs_per_pf)
+    rows = in_process(options.runs, options.vfs_per_pf, options.profile)
     data['in_process'] = rows
     print('(a) in-process, converged, fake host: 128 CPUs / 2 NUMA nodes, %d X710 PFs x %d VFs on vfio-pci; %d runs each'
           % (len(PFS), options.vfs_per_pf, options.runs))
     print(benchlib.table(['module', 'median ms', 'p95 ms', 'min ms', 'changed', 'commands/run', 'paths/run', 'note'],
                          [[row['module'], row.get('median_ms'), row.get('p95_ms'), row.get('min_ms'), row.get('changed'),
                            row.get('commands_per_run'), (row.get('hostfs_lookups') or {}).get('total'), row['error'] or ''] for row in rows]))
+    for row in rows:
+        if row.get('profile') and (row.get('median_ms') or 0) >= 100:
+            top = ['%s %d calls %.0f ms' % (item['function'], item['calls'], item['cumulative_ms']) for item in row['profile'][1:4]]
+            print('  %s: %s' % (row['module'], '; '.join(top)))
     if options.lab:
         lab_rows, status = over_ssh(options.lab_runs)
         machine['accel'] = status.get('accel')
