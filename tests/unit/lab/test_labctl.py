@@ -295,7 +295,7 @@ def test_grub_mbr_rejects_bad_inputs():
     boot, core = fake_grub_images()
     with pytest.raises(ValueError):
         labctl.grub_mbr(bytes(512), boot, core)         # no partition table
-    _, big = fake_grub_images(core_sectors=3000)
+    big = fake_grub_images(core_sectors=3000)[1]
     with pytest.raises(ValueError):
         labctl.grub_mbr(mbr, boot, big)                 # does not fit before 1 MiB
     bad = bytearray(core)
