@@ -49,6 +49,7 @@ SRIOV_HELPER_CONTENT = r'''#!/bin/sh
 # nfv-dpdk-sriov-*.service units (see systemctl cat nfv-dpdk-sriov-*):
 #   sriov-vfs numvfs PF_ADDRESS COUNT [AUTOPROBE]   set sriov_numvfs (through 0)
 #   sriov-vfs vf PF_ADDRESS INDEX ARGS...           ip link set dev <PF netdev> vf INDEX ARGS...
+#   sriov-vfs link PF_ADDRESS up                    ip link set dev <PF netdev> up
 set -eu
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 dev=/sys/bus/pci/devices/$2
@@ -62,6 +63,26 @@ wait_for() {
             exit 1
         fi
         sleep 0.1
+    done
+}
+
+# ip link set dev <the PF's interface> ARGS...  The unit runs while udev may still
+# be renaming the interface (eth1 -> enp129s0): when the name vanished under us,
+# look it up again and retry (bounded); a real refusal fails at once.
+pf_ip() {
+    attempt=0
+    while :; do
+        wait_for "$dev/net"
+        ifname=$(ls "$dev/net" | head -n 1)
+        if [ -n "$ifname" ] && ip link set dev "$ifname" "$@"; then
+            return 0
+        fi
+        attempt=$((attempt + 1))
+        if { [ -n "$ifname" ] && [ -e "$dev/net/$ifname" ]; } || [ "$attempt" -ge 50 ]; then
+            echo "sriov-vfs: ip link set dev $ifname $* failed" >&2
+            exit 1
+        fi
+        sleep 0.2
     done
 }
 
@@ -83,12 +104,15 @@ numvfs)
 vf)
     index=$3
     shift 3
-    wait_for "$dev/net"
-    ifname=$(ls "$dev/net" | head -n 1)
-    exec ip link set dev "$ifname" vf "$index" "$@"
+    pf_ip vf "$index" "$@"
+    ;;
+link)
+    # Most PF drivers (igb, ixgbe, i40e) pass no VF traffic while the PF is down.
+    [ "$3" = up ] || { echo "sriov-vfs: link only sets a PF up" >&2; exit 2; }
+    pf_ip up
     ;;
 *)
-    echo "usage: sriov-vfs numvfs PF COUNT [AUTOPROBE] | sriov-vfs vf PF INDEX ARGS..." >&2
+    echo "usage: sriov-vfs numvfs PF COUNT [AUTOPROBE] | sriov-vfs vf PF INDEX ARGS... | sriov-vfs link PF up" >&2
     exit 2
     ;;
 esac
@@ -203,6 +227,17 @@ def parse_vfinfo(link_json):
                 'min_tx_rate': int(rate.get('min_tx', 0) or 0),
             }
     return result
+
+
+def link_is_up(link_json):
+    """Whether ``ip -j link show dev IF`` reports the interface administratively up (the UP flag)."""
+    try:
+        links = json.loads(link_json) if isinstance(link_json, str) else link_json
+    except ValueError:
+        raise SriovError('cannot parse the output of ip -j link show: %r' % (link_json[:200],))
+    if isinstance(links, dict):
+        links = [links]
+    return any('UP' in (link.get('flags') or []) for link in links or [])
 
 
 def _onoff(value):
@@ -335,8 +370,8 @@ def _write_error(path, value, exc):
 
 
 # -- persistence ------------------------------------------------------------------------
-def sriov_unit_content(address, num_vfs, vfs, drivers_autoprobe=None, helper=SRIOV_HELPER):
-    """The oneshot unit that recreates ``num_vfs`` VFs and their attributes at boot."""
+def sriov_unit_content(address, num_vfs, vfs, drivers_autoprobe=None, helper=SRIOV_HELPER, link_up=False):
+    """The oneshot unit that recreates ``num_vfs`` VFs and their attributes at boot (and sets the PF up)."""
     numvfs = [helper, 'numvfs', address, str(num_vfs)]
     if drivers_autoprobe is not None:
         numvfs.append('1' if drivers_autoprobe else '0')
@@ -359,6 +394,8 @@ def sriov_unit_content(address, num_vfs, vfs, drivers_autoprobe=None, helper=SRI
         'RemainAfterExit=yes',
         'ExecStart=%s' % ' '.join(numvfs),
     ]
+    if link_up:
+        lines.append('ExecStart=%s' % ' '.join([helper, 'link', address, 'up']))
     for vf in sorted(vfs, key=lambda item: item['index']):
         for group in vf_attribute_args(vf):
             lines.append('ExecStart=%s' % ' '.join([helper, 'vf', address, str(vf['index'])] + group))
@@ -485,6 +522,8 @@ class PfPlan:
         self.device = device
         self.num_vfs = entry['num_vfs']
         self.autoprobe = entry.get('drivers_autoprobe')
+        # The PF is set up only when it has VFs; it is never set down.
+        self.link_up = bool(entry.get('link_up', True)) and self.num_vfs > 0
         self.vfs = [dict(vf) for vf in entry.get('vfs') or []]
 
     @property
@@ -526,12 +565,13 @@ class SriovVfs:
             seen[device.address] = where
             problems.extend(self._validate_pf(where, entry, device))
             plans.append(PfPlan(where, entry, device))
-        if any(plan.has_attributes for plan in plans):
-            self.ip = self.module.get_bin_path('ip')
-            if not self.ip:
+        self.ip = self.module.get_bin_path('ip')
+        if not self.ip:
+            if any(plan.has_attributes for plan in plans):
                 problems.append('pfs[].vfs: setting VF attributes needs the ip command (iproute2), which is not installed')
-        else:
-            self.ip = self.module.get_bin_path('ip')
+            if any(plan.link_up and plan.device.netdevs for plan in plans):
+                problems.append('pfs[].link_up: setting the PF link up needs the ip command (iproute2), which is not '
+                                'installed (or set link_up: false)')
         if self.params['persist'] and any(plan.num_vfs > 0 for plan in plans) and not self.module.get_bin_path('systemctl'):
             problems.append('persist: systemctl not found; keeping VFs across reboots needs systemd (or set persist: false)')
         if problems:
@@ -604,7 +644,8 @@ class SriovVfs:
             address = plan.device.address
             content = None
             if self.params['persist'] and plan.num_vfs > 0:
-                content = sriov_unit_content(address, plan.num_vfs, plan.vfs, plan.autoprobe)
+                content = sriov_unit_content(address, plan.num_vfs, plan.vfs, plan.autoprobe,
+                                             link_up=plan.link_up and bool(result['interface']))
             desired[sriov_unit_name(address)] = content
             result['unit'] = '%s/%s' % (UNIT_DIR, sriov_unit_name(address)) if content else None
         try:
@@ -619,11 +660,36 @@ class SriovVfs:
             kwargs['diff'] = self.diffs
         self.module.exit_json(**kwargs)
 
-    def _read_vfinfo(self, ifname):
+    def _show_link(self, ifname):
         rc, out, err = self.module.run_command([self.ip, '-j', 'link', 'show', 'dev', ifname])
         if rc != 0:
             raise SriovError('ip -j link show dev %s failed: %s' % (ifname, (err or out).strip()))
-        return parse_vfinfo(out)
+        return out
+
+    def _read_vfinfo(self, ifname):
+        return parse_vfinfo(self._show_link(ifname))
+
+    def _set_link_up(self, plan, ifname, result):
+        """``ip link set dev PF up`` when the PF is administratively down (never the other way)."""
+        if not plan.link_up:
+            return
+        if not ifname:
+            self.module.warn('%s.link_up: %s has no network interface (driver %s); its link state was left alone'
+                             % (plan.where, plan.device.address, plan.device.driver or 'none'))
+            return
+        if not self.ip:
+            raise SriovError('setting the PF link up needs the ip command (iproute2), which is not installed')
+        if link_is_up(self._show_link(ifname)):
+            return
+        argv = [self.ip, 'link', 'set', 'dev', ifname, 'up']
+        result['link_commands'].append(argv)
+        result['changed'] = True
+        header = '%s (%s) link' % (plan.device.address, ifname)
+        self.diffs.append({'before_header': header, 'after_header': header, 'before': 'down\n', 'after': 'up\n'})
+        if not self.module.check_mode:
+            rc, out, err = self.module.run_command(argv)
+            if rc != 0:
+                raise SriovError('%s failed: %s' % (' '.join(argv), (err or out).strip()))
 
     def apply(self, plan):
         pf = plan.device
@@ -633,7 +699,8 @@ class SriovVfs:
         old_vfs = pf.vfs
         result = {'device': plan.entry['device'], 'address': pf.address, 'interface': ifname, 'driver': pf.driver,
                   'numa_node': pf.numa_node, 'total_vfs': pf.sriov_totalvfs, 'num_vfs_before': before,
-                  'num_vfs': plan.num_vfs, 'numvfs_writes': [], 'vf_commands': [], 'changed': False}
+                  'num_vfs': plan.num_vfs, 'numvfs_writes': [], 'vf_commands': [], 'link_commands': [],
+                  'changed': False}
         if plan.autoprobe is not None:
             path = '%s/sriov_drivers_autoprobe' % pf.path
             current, wanted = self.fs.read(path), '1' if plan.autoprobe else '0'
@@ -658,6 +725,7 @@ class SriovVfs:
                 result['numvfs_writes'] = [plan.num_vfs] if not before or not plan.num_vfs else [0, plan.num_vfs]
             else:
                 result['numvfs_writes'] = set_num_vfs(self.fs, pf, plan.num_vfs)
+        self._set_link_up(plan, ifname, result)
         if plan.has_attributes:
             recreated = before != plan.num_vfs
             current = {} if (check and recreated) else self._read_vfinfo(ifname)

@@ -54,6 +54,14 @@ options:
             DPDK uses through the kernel driver.
           - Not set (default) leaves the current value.
         type: bool
+      link_up:
+        description:
+          - When the PF has VFs, set its link administratively up (C(ip link set dev PF up)) if it is down, now and
+            in the boot unit. Most PF drivers (igb, ixgbe, i40e) pass no VF traffic while the PF is down, and a PF
+            that only carries VFs usually has no network configuration that would set it up.
+          - V(false) leaves the PF's link state alone. The module never sets a link down.
+        type: bool
+        default: true
       vfs:
         description:
           - Attributes of individual VFs. Attributes that are not set are left as they are.
@@ -78,7 +86,7 @@ options:
             description: MAC/VLAN anti-spoofing check of the VF's transmitted frames.
             type: bool
           trust:
-            description: Trusted VF (may change its MAC, enable promiscuous/all-multicast). Not every PF driver supports it (igb does not).
+            description: Trusted VF (may change its MAC, enable promiscuous/all-multicast). Not every PF driver supports it.
             type: bool
           link_state:
             description: V(auto) follows the PF's link, V(enable) and V(disable) force it.
@@ -199,6 +207,12 @@ pfs:
       type: list
       elements: list
       sample: [["/usr/sbin/ip", "link", "set", "dev", "ens1f0", "vf", "0", "mac", "02:00:00:00:41:00"]]
+    link_commands:
+      description: The C(ip link set dev PF up) command run (or, in check mode, that would run); empty when the PF was
+        already up or O(pfs[].link_up) is false.
+      type: list
+      elements: list
+      sample: [["/usr/sbin/ip", "link", "set", "dev", "ens1f0", "up"]]
     unit:
       description: Path of the PF's boot-time unit; null when the PF has none after the run.
       type: str
@@ -285,6 +299,7 @@ ARGUMENT_SPEC = dict(
         device=dict(type='str', required=True),
         num_vfs=dict(type='int', required=True),
         drivers_autoprobe=dict(type='bool'),
+        link_up=dict(type='bool', default=True),
         vfs=dict(type='list', elements='dict', default=[], options=VF_OPTIONS),
     )),
     persist=dict(type='bool', default=True),

@@ -89,6 +89,7 @@ class FakeKernelPci:
         self.ssh_route_dev = None   # answer of 'ip route get <client>'
         self.vfinfo = {}            # PF address -> [dict per VF]
         self.saved_netdevs = {}     # address -> interface names while unbound
+        self.link_commands = []     # ip link set dev IF up|down, in order
         self.missing_modules = set()
         self._next_group = 100
         self._original_write = HostFS.write
@@ -396,6 +397,13 @@ class FakeKernelPci:
                 return 0, json.dumps([{'dst': args[2], 'dev': self.ssh_route_dev, 'prefsrc': '192.0.2.10'}]), ''
         if args[:3] == ['link', 'set', 'dev'] and len(args) >= 7 and args[4] == 'vf':
             return self._ip_set_vf(args[3], args[5], args[6:])
+        if args[:3] == ['link', 'set', 'dev'] and len(args) == 5 and args[4] in ('up', 'down'):
+            base = '/sys/class/net/%s' % args[3]
+            if not self.fs.exists(base):
+                return 1, '', 'Cannot find device "%s"\n' % args[3]
+            self.link_commands.append(list(args))
+            self._plain_write(self.fs, base + '/operstate', args[4])
+            return 0, '', ''
         raise AssertionError('fake kernel: unexpected ip command %r' % (args,))
 
     def _ip_set_vf(self, ifname, index, rest):

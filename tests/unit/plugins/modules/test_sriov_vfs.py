@@ -351,3 +351,115 @@ def test_warns_about_bind_units_of_removed_vfs(fake_kernel, run_module, fake_hos
     result = run_module(sriov_vfs, {'pfs': [{'device': PF0, 'num_vfs': 1}], 'persist': False})
     assert not result.failed
     assert any('VF 0000:41:10.2 is gone' in w for w in get_warning_messages())
+
+
+# -- the PF's link ----------------------------------------------------------------------------
+def set_down(fake_host, ifname='ens1f0'):
+    fake_host.file('/sys/class/net/%s/operstate' % ifname, 'down')
+
+
+def test_pf_that_is_down_is_set_up_now_and_at_boot(fake_kernel, run_module, fake_host):
+    set_down(fake_host)
+    result = run_module(sriov_vfs, {'pfs': [{'device': PF0, 'num_vfs': 2}]}, diff=True)
+    assert not result.failed and result.changed, result
+    assert result['pfs'][0]['link_commands'] == [['/usr/bin/ip', 'link', 'set', 'dev', 'ens1f0', 'up']]
+    assert fake_kernel.link_commands == [['link', 'set', 'dev', 'ens1f0', 'up']]
+    assert fake_host.read('/sys/class/net/ens1f0/operstate').strip() == 'up'
+    link_diff = [d for d in result['diff'] if d['before_header'] == '%s (ens1f0) link' % PF0]
+    assert link_diff == [{'before_header': '%s (ens1f0) link' % PF0, 'after_header': '%s (ens1f0) link' % PF0,
+                          'before': 'down\n', 'after': 'up\n'}]
+    unit = fake_host.read(UNIT0)
+    # After the VF count, before the VF attributes: igb ignores VF settings while its PF is down.
+    assert unit.index('numvfs %s 2\n' % PF0) < unit.index('ExecStart=%s link %s up\n' % (HELPER, PF0))
+    again = run_module(sriov_vfs, {'pfs': [{'device': PF0, 'num_vfs': 2}]})
+    assert not again.failed and not again.changed, again
+    assert again['pfs'][0]['link_commands'] == []
+
+
+def test_pf_link_up_in_check_mode_changes_nothing(fake_kernel, run_module, fake_host, commands):
+    create(fake_kernel, 2)
+    set_down(fake_host)
+    run_module(sriov_vfs, {'pfs': [{'device': PF0, 'num_vfs': 2}]}, check_mode=True)
+    before = fake_host.snapshot()
+    result = run_module(sriov_vfs, {'pfs': [{'device': PF0, 'num_vfs': 2}]}, check_mode=True)
+    assert not result.failed and result.changed
+    assert result['pfs'][0]['link_commands'] == [['/usr/bin/ip', 'link', 'set', 'dev', 'ens1f0', 'up']]
+    assert fake_host.snapshot() == before and fake_kernel.link_commands == []
+    assert commands.ran(['*/ip', 'link', 'set', '**']) == []
+
+
+def test_link_up_false_leaves_the_pf_down(fake_kernel, run_module, fake_host):
+    set_down(fake_host)
+    result = run_module(sriov_vfs, {'pfs': [{'device': PF0, 'num_vfs': 2, 'link_up': False}]})
+    assert not result.failed and result.changed
+    assert result['pfs'][0]['link_commands'] == [] and fake_kernel.link_commands == []
+    assert fake_host.read('/sys/class/net/ens1f0/operstate').strip() == 'down'
+    assert ' link ' not in fake_host.read(UNIT0)
+
+
+def test_pf_without_vfs_is_never_set_up(fake_kernel, run_module, fake_host):
+    create(fake_kernel, 2)
+    set_down(fake_host)
+    result = run_module(sriov_vfs, {'pfs': [{'device': PF0, 'num_vfs': 0}]})
+    assert not result.failed and result.changed
+    assert result['pfs'][0]['link_commands'] == [] and fake_kernel.link_commands == []
+
+
+HELPER_IP_STUB = r'''#!/bin/sh
+# ip stand-in: the first call finds the name udev is renaming (eth1 -> enp129s0).
+echo "$*" >> "$LOG"
+if [ -e "$NET/eth1" ]; then
+    mv "$NET/eth1" "$NET/enp129s0"
+    echo 'Cannot find device "eth1"' >&2
+    exit 1
+fi
+[ "$FAIL" = 1 ] && { echo 'RTNETLINK answers: Operation not supported' >&2; exit 2; }
+exit 0
+'''
+
+
+def run_helper(tmp_path, args, fail=False):
+    """The boot helper itself, run by /bin/sh against a sysfs copy and an ip stand-in."""
+    import os
+    import subprocess
+    from ansible_collections.nfv.dpdk.plugins.module_utils.sriov import SRIOV_HELPER_CONTENT
+    devices = tmp_path / 'devices'
+    net = devices / PF1 / 'net'
+    if not net.exists():
+        (net / 'eth1').mkdir(parents=True)
+    (devices / PF1 / 'driver').mkdir(exist_ok=True)
+    stub = tmp_path / 'bin'
+    stub.mkdir(exist_ok=True)
+    (stub / 'ip').write_text(HELPER_IP_STUB)
+    os.chmod(str(stub / 'ip'), 0o755)
+    script = SRIOV_HELPER_CONTENT.replace('PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'PATH=%s:/usr/bin:/bin' % stub)
+    script = script.replace('/sys/bus/pci/devices', str(devices))
+    assert str(stub) in script and str(devices) in script
+    log = tmp_path / 'ip.log'
+    env = dict(os.environ, LOG=str(log), NET=str(net), FAIL='1' if fail else '0')
+    proc = subprocess.run(['/bin/sh', '-c', script, 'sriov-vfs'] + args, env=env, capture_output=True, text=True,
+                          timeout=60, check=False)
+    return proc, (log.read_text().splitlines() if log.exists() else [])
+
+
+@pytest.mark.parametrize('args, tail', [
+    (['vf', PF1, '0', 'mac', '02:00:00:00:81:00'], 'vf 0 mac 02:00:00:00:81:00'),
+    (['link', PF1, 'up'], 'up'),
+])
+def test_boot_helper_follows_a_renamed_pf_interface(tmp_path, args, tail):
+    proc, calls = run_helper(tmp_path, args)
+    assert proc.returncode == 0, proc.stderr
+    assert calls == ['link set dev eth1 %s' % tail, 'link set dev enp129s0 %s' % tail]
+
+
+def test_boot_helper_fails_at_once_when_ip_refuses(tmp_path):
+    run_helper(tmp_path, ['link', PF1, 'up'])       # leaves the interface renamed
+    proc, calls = run_helper(tmp_path, ['vf', PF1, '0', 'trust', 'on'], fail=True)
+    assert proc.returncode == 1
+    assert 'Operation not supported' in proc.stderr and 'failed' in proc.stderr
+    assert calls[-1] == 'link set dev enp129s0 vf 0 trust on' and len(calls) == 3
+
+
+def test_boot_helper_link_only_sets_up(tmp_path):
+    proc, calls = run_helper(tmp_path, ['link', PF1, 'down'])
+    assert proc.returncode == 2 and calls == []
