@@ -25,7 +25,7 @@ HOST_PACKAGES := python3-venv git tar make podman runc dpdk dpdk-dev \
 	mmdebstrap qemu-utils zstd openssh-client e2fsprogs grub-pc-bin grub2-common \
 	iproute2 kmod pciutils
 
-.PHONY: help host-deps venv unit integration sanity lint build molecule e2e-podman test demo clean
+.PHONY: help host-deps venv unit integration sanity lint build molecule e2e-podman test demo bench-host bench-lab clean
 
 help:
 	@echo 'make test       run every test (unit, sanity, lint, build, e2e, molecule)'
@@ -94,19 +94,33 @@ e2e-podman: venv
 	CONTAINERS_CONF=$(CURDIR)/tests/e2e/containers.conf $(BIN)/ansible-playbook -i localhost, -c local tests/e2e/podman.yml
 	$(BIN)/ansible-playbook -i localhost, -c local tests/e2e/kubernetes-fake.yml
 
-molecule: venv
-	@if [ -d molecule/default ]; then $(BIN)/molecule test -s default; \
-	else echo "molecule: no scenario yet"; fi
+# The whole flow on the lab node: create, converge, idempotence, reboot, testpmd
+# in a pod, testinfra, destroy (about 35 min under TCG; the image is cached).
+molecule: host-deps venv
+	$(BIN)/molecule test -s default
 
-test: host-deps venv unit integration sanity lint build e2e-podman $(if $(MOLECULE),molecule)
+# MOLECULE=0 leaves the lab scenario out (quick runs while developing).
+MOLECULE ?= 1
+test: host-deps venv unit integration sanity lint build e2e-podman $(if $(filter 1,$(MOLECULE)),molecule)
 
 # The main job on the embedded lab node: boot it (building its image the first
 # time), run the whole flow, and say how long it took.
 demo: host-deps venv
-	@start=$$(date +%s); \
+	@set -e; start=$$(date +%s); \
 	inventory=$$(lab/labctl up); \
 	$(BIN)/ansible-playbook -i "$$inventory" -e @lab/site-vars.yml playbooks/site.yml; \
 	echo "demo: lab node prepared and testpmd verdict passed in $$(( $$(date +%s) - start )) s"
+
+# Benchmarks, never part of make test: figures go to bench/results/ (see bench/README.md).
+bench-host: venv
+	$(BIN)/python bench/testpmd_pod_vs_host.py
+	$(BIN)/python bench/module_overhead.py
+
+# On the lab node from its fresh image: preparation, re-run, pod vs host over the VFs.
+bench-lab: host-deps venv
+	$(BIN)/python bench/node_prep.py
+	$(BIN)/python bench/rerun.py
+	$(BIN)/python bench/testpmd_pod_vs_host.py --lab
 
 clean:
 	rm -rf $(VENV) tests/output .ansible

@@ -384,8 +384,11 @@ def render_inventory(*, ssh_port: int, private_key: str, host: str = "127.0.0.1"
         "          ansible_port: %d" % ssh_port,
         "          ansible_user: root",
         "          ansible_ssh_private_key_file: %s" % yaml_str(private_key),
+        # QEMU's user network keeps the forwarded TCP connection open across a guest
+        # reboot: keepalives end a stale ControlMaster instead of hanging on it.
         "          ansible_ssh_common_args: %s" % yaml_str(
-            "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"),
+            "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
+            " -o ServerAliveInterval=5 -o ServerAliveCountMax=3"),
         "          ansible_python_interpreter: /usr/bin/python3",
         # an emulated guest on a busy host can take well over the default 10 s to shake hands
         "          ansible_ssh_timeout: 60",

@@ -52,6 +52,16 @@ def test_vfs_are_recreated_at_boot_with_their_macs(host):
         vfinfo = {vf['vf']: vf for vf in links[0].get('vfinfo_list', [])}
         for vf in pf['vfs']:
             assert vfinfo[vf['index']]['address'] == vf['mac']
+            for flag in ('spoofchk', 'trust'):
+                if flag in vf:
+                    assert vfinfo[vf['index']][flag] is vf[flag], (pf['device'], vf['index'], flag)
+
+
+def test_pfs_are_up_so_their_vfs_pass_traffic(host):
+    for pf in PFS:
+        ifname = host.file('/sys/bus/pci/devices/%s/net' % pf).listdir()[0]
+        link = json.loads(host.check_output('ip -j link show dev %s' % ifname))[0]
+        assert 'UP' in link['flags'], (pf, link['flags'])
 
 
 def test_vfs_are_bound_to_vfio_pci_in_their_own_iommu_groups(host):
@@ -72,6 +82,16 @@ def test_persistence_units_are_enabled(host):
     for line in units.splitlines():
         name, state = line.split()[:2]
         assert state in ('enabled', 'static', 'generated'), line
+
+
+def test_persistence_units_succeeded_at_boot(host):
+    units = host.check_output('systemctl list-units --all --no-legend --plain "nfv-dpdk-*"')
+    names = [line.split()[0] for line in units.splitlines() if line.strip()]
+    assert len(names) >= len(PFS), units
+    for name in names:
+        state = host.check_output('systemctl show -P ActiveState %s' % name)
+        result = host.check_output('systemctl show -P Result %s' % name)
+        assert (state, result) == ('active', 'success'), (name, state, result)
 
 
 def test_management_nic_untouched(host):

@@ -123,6 +123,7 @@ def test_inventory_renders_expected_yaml():
     assert "          ansible_user: root\n" in text
     assert '          ansible_ssh_private_key_file: "/c/ssh/id_ed25519"\n' in text
     assert "StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null" in text
+    assert "-o ServerAliveInterval=5 -o ServerAliveCountMax=3" in text
     assert "          ansible_python_interpreter: /usr/bin/python3\n" in text
     assert "          ansible_ssh_timeout: 60\n" in text
     assert '            - "0000:41:00.0"\n            - "0000:81:00.0"\n' in text
