@@ -137,7 +137,8 @@ def test_podman_rewrite_maps_hugepages_and_vfio_devices():
     pod = FILTERS['testpmd_podman_manifest'](manifest(**SRIOV), '/run/huge', ['0000:41:02.0', '0000:81:02.0'], ['45', '61', '45'])
     spec = pod['spec']
     container = spec['containers'][0]
-    assert container['resources']['limits'] == {'cpu': '4', 'memory': '2Gi'}
+    # No cpu limit: podman makes it a CFS quota, which throttles a polling DPDK process.
+    assert container['resources']['limits'] == {'memory': '2Gi'}
     assert container['resources']['requests'] == {'cpu': '4', 'memory': '2Gi'}
     assert spec['volumes'] == [
         {'name': 'hugepages', 'hostPath': {'path': '/run/huge', 'type': 'Directory'}},
