@@ -66,11 +66,34 @@ wait_for() {
     done
 }
 
-# ip link set dev <the PF's interface> ARGS...  The unit runs while udev may still
-# be renaming the interface (eth1 -> enp129s0): when the name vanished under us,
-# look it up again and retry (bounded); a real refusal fails at once.
+# udev renames the PF's interface (eth1 -> enp129s0) while this early unit runs,
+# and cannot rename an interface that is up: wait (bounded) until udev has
+# processed it (its database entry exists), unless udev is not running at all.
+udev_db=/run/udev/data
+wait_for_udev() {
+    [ -d "$udev_db" ] || return 0
+    tries=0
+    while :; do
+        name=$(ls "$dev/net" | head -n 1)
+        index=$(cat "$dev/net/$name/ifindex" 2>/dev/null || true)
+        if [ -n "$index" ] && [ -e "$udev_db/n$index" ]; then
+            return 0
+        fi
+        tries=$((tries + 1))
+        if [ "$tries" -gt 600 ]; then
+            echo "sriov-vfs: udev did not process the interface of $dev in 60 s; going on" >&2
+            return 0
+        fi
+        sleep 0.1
+    done
+}
+
+# ip link set dev <the PF's interface> ARGS...  When the name vanished under us
+# (renamed), look it up again and retry (bounded); a real refusal fails at once.
 pf_ip() {
     attempt=0
+    wait_for "$dev/net"
+    wait_for_udev
     while :; do
         wait_for "$dev/net"
         ifname=$(ls "$dev/net" | head -n 1)

@@ -86,7 +86,11 @@ options:
             description: MAC/VLAN anti-spoofing check of the VF's transmitted frames.
             type: bool
           trust:
-            description: Trusted VF (may change its MAC, enable promiscuous/all-multicast). Not every PF driver supports it.
+            description:
+              - Trusted VF (may change its MAC, enable promiscuous/all-multicast). Not every PF driver supports it.
+              - A trusted VF's own driver may replace the O(pfs[].vfs[].mac) (igbvf pushes a random MAC when its PF
+                link comes up); keep VFs meant for vfio-pci away from the kernel VF driver with
+                O(pfs[].drivers_autoprobe=false).
             type: bool
           link_state:
             description: V(auto) follows the PF's link, V(enable) and V(disable) force it.

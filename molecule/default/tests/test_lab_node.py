@@ -64,6 +64,20 @@ def test_pfs_are_up_so_their_vfs_pass_traffic(host):
         assert 'UP' in link['flags'], (pf, link['flags'])
 
 
+def test_pfs_keep_their_predictable_names(host):
+    """udev cannot rename an interface that is up: the boot unit must wait for udev before setting the PF up."""
+    for pf in PFS:
+        ifname = host.file('/sys/bus/pci/devices/%s/net' % pf).listdir()[0]
+        assert ifname.startswith('enp'), (pf, ifname)
+
+
+def test_vfs_are_not_probed_by_the_kernel_vf_driver(host):
+    for pf in VARS['dpdk_node_sriov_pfs']:
+        if pf.get('drivers_autoprobe') is False:
+            path = '/sys/bus/pci/devices/%s/sriov_drivers_autoprobe' % pf['device']
+            assert host.file(path).content_string.strip() == '0', path
+
+
 def test_vfs_are_bound_to_vfio_pci_in_their_own_iommu_groups(host):
     for pf in PFS:
         base = '/sys/bus/pci/devices/%s' % pf

@@ -418,8 +418,8 @@ exit 0
 '''
 
 
-def run_helper(tmp_path, args, fail=False):
-    """The boot helper itself, run by /bin/sh against a sysfs copy and an ip stand-in."""
+def run_helper(tmp_path, args, fail=False, udev_db=None):
+    """The boot helper itself, run by /bin/sh against a sysfs copy and an ip stand-in (no udev unless udev_db)."""
     import os
     import subprocess
     from ansible_collections.nfv.dpdk.plugins.module_utils.sriov import SRIOV_HELPER_CONTENT
@@ -427,6 +427,8 @@ def run_helper(tmp_path, args, fail=False):
     net = devices / PF1 / 'net'
     if not net.exists():
         (net / 'eth1').mkdir(parents=True)
+        (net / 'eth1' / 'ifindex').write_text('7\n')
+    udev_db = udev_db or (tmp_path / 'no-udev')
     (devices / PF1 / 'driver').mkdir(exist_ok=True)
     stub = tmp_path / 'bin'
     stub.mkdir(exist_ok=True)
@@ -434,7 +436,8 @@ def run_helper(tmp_path, args, fail=False):
     os.chmod(str(stub / 'ip'), 0o755)
     script = SRIOV_HELPER_CONTENT.replace('PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'PATH=%s:/usr/bin:/bin' % stub)
     script = script.replace('/sys/bus/pci/devices', str(devices))
-    assert str(stub) in script and str(devices) in script
+    script = script.replace('udev_db=/run/udev/data', 'udev_db=%s' % udev_db)
+    assert str(stub) in script and str(devices) in script and str(udev_db) in script
     log = tmp_path / 'ip.log'
     env = dict(os.environ, LOG=str(log), NET=str(net), FAIL='1' if fail else '0')
     proc = subprocess.run(['/bin/sh', '-c', script, 'sriov-vfs'] + args, env=env, capture_output=True, text=True,
@@ -463,3 +466,26 @@ def test_boot_helper_fails_at_once_when_ip_refuses(tmp_path):
 def test_boot_helper_link_only_sets_up(tmp_path):
     proc, calls = run_helper(tmp_path, ['link', PF1, 'down'])
     assert proc.returncode == 2 and calls == []
+
+
+def test_boot_helper_waits_for_udev_before_touching_the_pf(tmp_path):
+    """udev cannot rename an interface that is up: the helper waits for udev's database entry of the PF's interface."""
+    import threading
+    import time
+    udev_db = tmp_path / 'udev-data'
+    udev_db.mkdir()
+
+    def udev():
+        time.sleep(1.0)
+        net = tmp_path / 'devices' / PF1 / 'net'
+        (net / 'eth1').rename(net / 'enp129s0')
+        (udev_db / 'n7').write_text('')
+
+    worker = threading.Thread(target=udev)
+    worker.start()
+    started = time.monotonic()
+    proc, calls = run_helper(tmp_path, ['link', PF1, 'up'], udev_db=udev_db)
+    worker.join()
+    assert proc.returncode == 0, proc.stderr
+    assert calls == ['link set dev enp129s0 up']
+    assert time.monotonic() - started >= 0.9
