@@ -289,6 +289,10 @@ def pod_run(target, podman_pod, duration, workdir):
     try:
         target.run(['podman', 'kube', 'play', '--replace', '--network', 'none', kube_file], podman=True, timeout=STARTUP_TIMEOUT)
         deadline = time.monotonic() + duration + STARTUP_TIMEOUT
+        # Nothing to look at before testpmd's run is over, and each `podman inspect` is
+        # a process start that competes with testpmd for the CPUs (under TCG visibly:
+        # the host run has no such observer).
+        time.sleep(duration)
         state = {}
         while time.monotonic() < deadline:
             proc = target.run(['podman', 'container', 'inspect', CONTAINER], podman=True, check=False)
