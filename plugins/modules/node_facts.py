@@ -366,11 +366,16 @@ class NodeFacts:
         default = route_interfaces(self.fs, default_only=True)
         devices = PciDevice.all(self.fs)
         by_address = dict((device.address, device) for device in devices)
+        vf_indexes = {}
+        if self.params['include_vfs']:
+            for device in devices:
+                if device.is_network and device.is_sriov_pf:
+                    vf_indexes.update(device.vf_indexes())
         nics = []
         for device in devices:
             if not device.is_network or (not self.params['include_vfs'] and device.is_vf):
                 continue
-            data = device.to_dict()
+            data = device.to_dict(vf_indexes)
             data['carries_route'] = bool(routed & set(data['netdevs']))
             data['default_route'] = bool(default & set(data['netdevs']))
             data['dpdk_candidate'] = not data['carries_route']

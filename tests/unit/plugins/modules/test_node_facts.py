@@ -168,6 +168,25 @@ def test_vfs_and_include_vfs(x710, run_module):
     assert vf['is_vf'] and vf['physfn'] == '0000:af:00.0' and vf['vf_index'] == 3 and vf['numa_node'] == 1
 
 
+def test_include_vfs_reads_each_pf_links_once(x710, run_module, monkeypatch):
+    """VF indexes come from one walk of each PF's virtfn links, not one walk per VF (quadratic)."""
+    from ansible_collections.nfv.dpdk.plugins.module_utils.pci import PciDevice
+    add_vfs(x710, '0000:af:00.0', 16, driver='iavf', iommu_group_base=100, netdev_prefix='ens1f0')
+    walks = []
+    original = PciDevice._virtfns
+
+    def counting(self):
+        walks.append(self.address)
+        return original(self)
+
+    monkeypatch.setattr(PciDevice, '_virtfns', counting)
+    facts = gather(run_module, {'include_vfs': True})
+    vfs = [item for item in facts['nics'] if item['is_vf']]
+    assert [vf['vf_index'] for vf in vfs] == list(range(16))
+    # Each PF's links: once for its index map, once for its own 'vfs' entry; never once per VF.
+    assert walks.count('0000:af:00.0') == 2, walks
+
+
 def test_shared_iommu_group(x710, run_module):
     base = '/sys/devices/pci0000:00/0000:af:00.1'
     x710.link('/sys/kernel/iommu_groups/60/devices/0000:af:00.1', base)
