@@ -218,16 +218,21 @@ def vfio_group_users(fs, groups):
 
 
 # -- VF attributes ---------------------------------------------------------------------
-def parse_vfinfo(link_json):
-    """``ip -j link show dev PF`` output -> {index: {attribute: value}} (VF_ATTRIBUTES keys)."""
+def _links(link_json):
+    """``ip -j link show`` output (text or parsed) -> list of link dicts."""
     try:
         links = json.loads(link_json) if isinstance(link_json, str) else link_json
     except ValueError:
         raise SriovError('cannot parse the output of ip -j link show: %r' % (link_json[:200],))
     if isinstance(links, dict):
         links = [links]
+    return links or []
+
+
+def parse_vfinfo(link_json):
+    """``ip -j link show dev PF`` output -> {index: {attribute: value}} (VF_ATTRIBUTES keys)."""
     result = {}
-    for link in links or []:
+    for link in _links(link_json):
         for entry in link.get('vfinfo_list') or []:
             if 'vf' not in entry:
                 continue
@@ -254,13 +259,7 @@ def parse_vfinfo(link_json):
 
 def link_is_up(link_json):
     """Whether ``ip -j link show dev IF`` reports the interface administratively up (the UP flag)."""
-    try:
-        links = json.loads(link_json) if isinstance(link_json, str) else link_json
-    except ValueError:
-        raise SriovError('cannot parse the output of ip -j link show: %r' % (link_json[:200],))
-    if isinstance(links, dict):
-        links = [links]
-    return any('UP' in (link.get('flags') or []) for link in links or [])
+    return any('UP' in (link.get('flags') or []) for link in _links(link_json))
 
 
 def _onoff(value):
