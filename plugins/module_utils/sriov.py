@@ -54,38 +54,34 @@ set -eu
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 dev=/sys/bus/pci/devices/$2
 
-wait_for() {
+# Run "$@" every 0.1 s until it succeeds; give up (status 1) after 60 s.
+poll() {
     tries=0
-    while [ ! -e "$1" ]; do
+    until "$@"; do
         tries=$((tries + 1))
         if [ "$tries" -gt 600 ]; then
-            echo "sriov-vfs: gave up waiting for $1" >&2
-            exit 1
+            return 1
         fi
         sleep 0.1
     done
 }
 
+wait_for() {
+    poll test -e "$1" || { echo "sriov-vfs: gave up waiting for $1" >&2; exit 1; }
+}
+
 # udev renames the PF's interface (eth1 -> enp129s0) while this early unit runs,
-# and cannot rename an interface that is up: wait (bounded) until udev has
-# processed it (its database entry exists), unless udev is not running at all.
+# and cannot rename an interface that is up: wait until udev has processed it
+# (its database entry exists), unless udev is not running at all.
 udev_db=/run/udev/data
+udev_done() {
+    name=$(ls "$dev/net" | head -n 1)
+    index=$(cat "$dev/net/$name/ifindex" 2>/dev/null || true)
+    [ -n "$index" ] && [ -e "$udev_db/n$index" ]
+}
 wait_for_udev() {
     [ -d "$udev_db" ] || return 0
-    tries=0
-    while :; do
-        name=$(ls "$dev/net" | head -n 1)
-        index=$(cat "$dev/net/$name/ifindex" 2>/dev/null || true)
-        if [ -n "$index" ] && [ -e "$udev_db/n$index" ]; then
-            return 0
-        fi
-        tries=$((tries + 1))
-        if [ "$tries" -gt 600 ]; then
-            echo "sriov-vfs: udev did not process the interface of $dev in 60 s; going on" >&2
-            return 0
-        fi
-        sleep 0.1
-    done
+    poll udev_done || echo "sriov-vfs: udev did not process the interface of $dev in 60 s; going on" >&2
 }
 
 # ip link set dev <the PF's interface> ARGS...  When the name vanished under us
