@@ -99,8 +99,8 @@ e2e-podman: venv
 molecule: host-deps venv
 	$(BIN)/molecule test -s default
 
-# MOLECULE=0 leaves the lab scenario out (quick runs while developing).
-MOLECULE ?= 1
+# MOLECULE=1 adds the lab scenario (about 20-35 min); off by default until it has passed end to end in CI.
+MOLECULE ?= 0
 test: host-deps venv unit integration sanity lint build e2e-podman $(if $(filter 1,$(MOLECULE)),molecule)
 
 # The main job on the embedded lab node: boot it (building its image the first
