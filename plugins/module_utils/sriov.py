@@ -687,17 +687,15 @@ class SriovVfs:
     def _read_vfinfo(self, ifname):
         return parse_vfinfo(self._show_link(ifname))
 
-    def _set_link_up(self, plan, ifname, result):
-        """``ip link set dev PF up`` when the PF is administratively down (never the other way)."""
+    def _set_link_up(self, plan, ifname, link, result):
+        """``ip link set dev PF up`` when ``link`` (the PF's ``ip -j link show``) is administratively down."""
         if not plan.link_up:
             return
         if not ifname:
             self.module.warn('%s.link_up: %s has no network interface (driver %s); its link state was left alone'
                              % (plan.where, plan.device.address, plan.device.driver or 'none'))
             return
-        if not self.ip:
-            raise SriovError('setting the PF link up needs the ip command (iproute2), which is not installed')
-        if link_is_up(self._show_link(ifname)):
+        if link_is_up(link):
             return
         argv = [self.ip, 'link', 'set', 'dev', ifname, 'up']
         result['link_commands'].append(argv)
@@ -743,10 +741,14 @@ class SriovVfs:
                 result['numvfs_writes'] = [plan.num_vfs] if not before or not plan.num_vfs else [0, plan.num_vfs]
             else:
                 result['numvfs_writes'] = set_num_vfs(self.fs, pf, plan.num_vfs)
-        self._set_link_up(plan, ifname, result)
+        # The PF's link and its VFs' attributes from one `ip -j link show`, read after the
+        # VF count is set (in check mode, VFs that are still to be created have none).
+        recreated = before != plan.num_vfs
+        vfinfo_wanted = plan.has_attributes and not (check and recreated)
+        link = self._show_link(ifname) if ifname and (plan.link_up or vfinfo_wanted) else None
+        self._set_link_up(plan, ifname, link, result)
         if plan.has_attributes:
-            recreated = before != plan.num_vfs
-            current = {} if (check and recreated) else self._read_vfinfo(ifname)
+            current = parse_vfinfo(link) if vfinfo_wanted else {}
             lines_before, lines_after = [], []
             for vf in sorted(plan.vfs, key=lambda item: item['index']):
                 now = current.get(vf['index']) or {}

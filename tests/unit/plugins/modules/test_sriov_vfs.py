@@ -376,6 +376,17 @@ def test_pf_that_is_down_is_set_up_now_and_at_boot(fake_kernel, run_module, fake
     assert again['pfs'][0]['link_commands'] == []
 
 
+def test_pf_link_and_vf_attributes_come_from_one_ip_show(fake_kernel, run_module, fake_host, commands):
+    create(fake_kernel, 2)
+    set_down(fake_host)
+    result = run_module(sriov_vfs, {'pfs': [{'device': PF0, 'num_vfs': 2, 'vfs': [VF0]}]})
+    assert not result.failed and result.changed, result
+    assert result['pfs'][0]['link_commands'] == [['/usr/bin/ip', 'link', 'set', 'dev', 'ens1f0', 'up']]
+    assert len(result['pfs'][0]['vf_commands']) == 3
+    # One read to plan the link and the attributes, one to describe the VFs after the changes.
+    assert len(commands.ran(['*/ip', '-j', 'link', 'show', '**'])) == 2
+
+
 def test_pf_link_up_in_check_mode_changes_nothing(fake_kernel, run_module, fake_host, commands):
     create(fake_kernel, 2)
     set_down(fake_host)
