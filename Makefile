@@ -95,12 +95,12 @@ e2e-podman: venv
 	$(BIN)/ansible-playbook -i localhost, -c local tests/e2e/kubernetes-fake.yml
 
 # The whole flow on the lab node: create, converge, idempotence, reboot, testpmd
-# in a pod, testinfra, destroy (about 35 min under TCG; the image is cached).
+# in a pod, testinfra, destroy (about 20 min under TCG once the image is cached).
 molecule: host-deps venv
 	$(BIN)/molecule test -s default
 
-# MOLECULE=1 adds the lab scenario (about 20-35 min); off by default until it has passed end to end in CI.
-MOLECULE ?= 0
+# make test includes the lab scenario; MOLECULE=0 leaves it out for a quick local run.
+MOLECULE ?= 1
 test: host-deps venv unit integration sanity lint build e2e-podman $(if $(filter 1,$(MOLECULE)),molecule)
 
 # The main job on the embedded lab node: boot it (building its image the first
