@@ -95,7 +95,8 @@ e2e-podman: venv
 	$(BIN)/ansible-playbook -i localhost, -c local tests/e2e/kubernetes-fake.yml
 
 # The whole flow on the lab node: create, converge, idempotence, reboot, testpmd
-# in a pod, testinfra, destroy (about 20 min under TCG once the image is cached).
+# in a pod, the kubelet role against its stand-in, testinfra, destroy (about
+# 27 min under TCG once the image is cached).
 molecule: host-deps venv
 	$(BIN)/molecule test -s default
 

@@ -47,8 +47,8 @@ GUEST_PACKAGES = [
     "linux-image-amd64", "grub-pc", "systemd-sysv", "udev", "dbus", "kmod",
     "e2fsprogs", "procps", "iproute2", "iputils-ping", "netbase",
     "ca-certificates", "less", "sudo", "openssh-server",
-    # what Ansible needs on the target
-    "python3", "python3-apt",
+    # what Ansible needs on the target; PyYAML for nfv.dpdk.kubelet_config, as on a kubelet node
+    "python3", "python3-apt", "python3-yaml",
     # inspection tools
     "pciutils", "ethtool", "numactl", "irqbalance",
     # DPDK and the PMDs the lab uses (igb PF and VF, virtio, af_packet, tap)

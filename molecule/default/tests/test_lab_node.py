@@ -119,3 +119,12 @@ def test_testpmd_forwarded_packets_in_the_pod(host):
     verdict = json.loads(result.content_string)
     assert verdict['passed'] is True, verdict
     assert verdict['figures']['rx_packets'] > 0 and verdict['figures']['tx_packets'] > 0, verdict
+
+
+def test_kubelet_standin_test_left_nothing_behind(host):
+    # side_effect ran the kubelet_cpu_manager role against the TEST-ONLY stand-in;
+    # a node without Kubernetes must end up without a kubelet unit or state.
+    for path in ('/etc/systemd/system/kubelet.service', '/var/lib/kubelet',
+                 '/etc/kubelet-standin', '/usr/local/lib/kubelet-standin'):
+        assert not host.file(path).exists, path
+    assert host.run('systemctl is-failed kubelet.service').stdout.strip() != 'failed'

@@ -161,7 +161,7 @@ def test_recipe_includes_required_packages():
     for p in ["linux-image-amd64", "grub-pc", "systemd-sysv", "udev", "openssh-server", "python3",
               "sudo", "iproute2", "pciutils", "kmod", "ethtool", "dpdk", "dpdk-dev",
               "librte-net-af-packet23", "librte-net-tap23", "librte-net-e1000-23", "podman",
-              "irqbalance", "python3-apt"]:
+              "irqbalance", "python3-apt", "python3-yaml"]:
         assert p in pk, p
 
 
