@@ -9,9 +9,12 @@ import os
 
 import yaml
 
-SITE_VARS = os.path.join(os.environ.get('MOLECULE_PROJECT_DIRECTORY', '.'), 'lab', 'site-vars.yml')
-with open(SITE_VARS) as handle:
+PROJECT = os.environ.get('MOLECULE_PROJECT_DIRECTORY', '.')
+with open(os.path.join(PROJECT, 'lab', 'site-vars.yml')) as handle:
     VARS = yaml.safe_load(handle)
+# The paths the kubelet stand-in test writes and must remove, as that test names them.
+with open(os.path.join(PROJECT, 'tests', 'kubelet-standin', 'test_role.yml')) as handle:
+    STANDIN_VARS = yaml.safe_load(handle)[0]['vars']
 
 PFS = [pf['device'] for pf in VARS['dpdk_node_sriov_pfs']]
 
@@ -124,7 +127,6 @@ def test_testpmd_forwarded_packets_in_the_pod(host):
 def test_kubelet_standin_test_left_nothing_behind(host):
     # side_effect ran the kubelet_cpu_manager role against the TEST-ONLY stand-in;
     # a node without Kubernetes must end up without a kubelet unit or state.
-    for path in ('/etc/systemd/system/kubelet.service', '/var/lib/kubelet',
-                 '/etc/kubelet-standin', '/usr/local/lib/kubelet-standin'):
-        assert not host.file(path).exists, path
+    for var in ('standin_unit', 'standin_lib', 'standin_etc', 'standin_root', 'standin_scratch'):
+        assert not host.file(STANDIN_VARS[var]).exists, (var, STANDIN_VARS[var])
     assert host.run('systemctl is-failed kubelet.service').stdout.strip() != 'failed'
