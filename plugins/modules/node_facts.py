@@ -127,7 +127,9 @@ ansible_facts:
           description:
             - CPU and NUMA topology (online and offline cpu-lists, threads per core, cores as sibling cpu-lists, NUMA
               nodes with CPUs and memory), plus C(vendor), C(supports_1g_pages) (V(null) when C(/proc/cpuinfo) has no
-              x86 flags) and C(hypervisor) (running in a VM).
+              x86 flags), C(hypervisor) (running in a VM), C(isolated) (the CPUs the running kernel isolates with
+              C(isolcpus), from C(/sys/devices/system/cpu/isolated)) and C(nohz_full) (its tickless CPUs); both are
+              cpu-lists, V('') for none and V(null) when the kernel has no such file.
           returned: when gathered
           type: dict
           sample:
@@ -139,6 +141,8 @@ ansible_facts:
             vendor: GenuineIntel
             supports_1g_pages: true
             hypervisor: false
+            isolated: 2-7,10-15
+            nohz_full: 2-7,10-15
         hugepages:
           description:
             - Supported and default page sizes, the global pools, the per-NUMA-node pools and the hugetlbfs mounts. Each
@@ -263,7 +267,7 @@ except ImportError:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.nfv.dpdk.plugins.module_utils.bootloader import read_configured_cmdline
-from ansible_collections.nfv.dpdk.plugins.module_utils.cpu_topology import CpuTopology
+from ansible_collections.nfv.dpdk.plugins.module_utils.cpu_topology import CPU_DIR, CpuTopology
 from ansible_collections.nfv.dpdk.plugins.module_utils.cpuset import CpuSet, CpuSetError
 from ansible_collections.nfv.dpdk.plugins.module_utils.hostfs import HostFS
 from ansible_collections.nfv.dpdk.plugins.module_utils.hugepage_pool import HugepageState, cpu_flags
@@ -349,7 +353,23 @@ class NodeFacts:
         data['vendor'] = vendor
         data['supports_1g_pages'] = None if flags is None else 'pdpe1gb' in flags
         data['hypervisor'] = None if flags is None else 'hypervisor' in flags
+        data['isolated'] = self.kernel_cpu_list(CPU_DIR + '/isolated')
+        data['nohz_full'] = self.kernel_cpu_list(CPU_DIR + '/nohz_full')
         return data
+
+    def kernel_cpu_list(self, path):
+        """A cpu-list the kernel publishes, normalized; '' when empty, None when the kernel has no such file."""
+        text = self.fs.read(path)
+        if text is None:
+            return None
+        # nohz_full reads "(null)" on kernels built with NO_HZ_FULL but booted without it.
+        text = text.strip()
+        if text in ('', '(null)'):
+            return ''
+        try:
+            return CpuSet.parse(text).format()
+        except CpuSetError:
+            return text
 
     def iommu(self):
         groups = [name for name in self.fs.listdir('/sys/kernel/iommu_groups') if name.isdigit()]

@@ -399,3 +399,17 @@ def test_bond_slaves_of_a_routed_bond_are_not_candidates(x710, run_module):
     pf = nic(facts, '0000:af:00.1')
     assert pf['carries_route'] and pf['default_route'] and not pf['dpdk_candidate']
     assert 'no_dpdk_nic' in ids(facts)
+
+
+def test_isolated_and_nohz_full_cpus(x710, run_module):
+    # No files: a kernel that does not publish them (unknown, not "none").
+    facts = gather(run_module, {'gather': ['cpu']})
+    assert facts['cpu']['isolated'] is None and facts['cpu']['nohz_full'] is None
+    x710.file('/sys/devices/system/cpu/isolated', '')
+    x710.file('/sys/devices/system/cpu/nohz_full', '(null)')
+    facts = gather(run_module, {'gather': ['cpu']})
+    assert facts['cpu']['isolated'] == '' and facts['cpu']['nohz_full'] == ''
+    x710.file('/sys/devices/system/cpu/isolated', '2,3,4,5,9-11\n')
+    x710.file('/sys/devices/system/cpu/nohz_full', '2-5,9-11')
+    facts = gather(run_module, {'gather': ['cpu']})
+    assert facts['cpu']['isolated'] == '2-5,9-11' and facts['cpu']['nohz_full'] == '2-5,9-11'
