@@ -27,7 +27,7 @@ import os
 import re
 
 from ansible_collections.nfv.dpdk.plugins.module_utils.hostfs import HostFS
-from ansible_collections.nfv.dpdk.plugins.module_utils.managed_file import ManagedFile
+from ansible_collections.nfv.dpdk.plugins.module_utils.managed_file import ManagedFile, systemd_running, systemd_stale_units
 from ansible_collections.nfv.dpdk.plugins.module_utils.pci import PciAddress, PciDevice, route_interfaces
 
 LINK_STATES = ('auto', 'enable', 'disable')
@@ -502,7 +502,13 @@ class BootUnits:
                     result['units'].append(handle.path)
                 if 'diff' in outcome:
                     result['diff'].append(outcome['diff'])
-        if files_changed and not check and self.systemctl() and self.fs.isdir('/run/systemd/system'):
+        # Also reload when systemd still runs an older definition of these units although the
+        # files need no change: a run killed during daemon-reload left them written, not loaded.
+        stale = [] if files_changed else systemd_stale_units(self.module, sorted(desired), self.fs)
+        if stale:
+            result['changed'] = True
+            result['stale_units'] = stale
+        if (files_changed or stale) and not check and systemd_running(self.module, self.fs):
             self._systemctl('daemon-reload')
         for name in sorted(desired):
             if desired[name] is not None and not self.is_enabled(name):

@@ -91,6 +91,10 @@ class FakeKernelPci:
         self.saved_netdevs = {}     # address -> interface names while unbound
         self.link_commands = []     # ip link set dev IF up|down, in order
         self.missing_modules = set()
+        # systemd's loaded view: unit name -> the file text at the last daemon-reload. None until the
+        # first systemctl call, which takes the files on disk as loaded (a host in a steady state).
+        self.systemd_loaded = None
+        self.daemon_reload_effect = None  # callable run on daemon-reload (a test can "kill" the run there)
         self._next_group = 100
         self._original_write = HostFS.write
 
@@ -456,10 +460,29 @@ class FakeKernelPci:
             self.host.pci_driver(MODULE_DRIVERS[name])
         return 0, '', ''
 
+    def _unit_files(self):
+        unit_dir = '/etc/systemd/system'
+        return dict((name, self.host.read(unit_dir + '/' + name)) for name in self.fs.listdir(unit_dir)
+                    if name.endswith('.service') and not self.fs.isdir(unit_dir + '/' + name))
+
     def systemctl(self, args):
         wants = '/etc/systemd/system/multi-user.target.wants/'
+        if self.systemd_loaded is None:
+            self.systemd_loaded = self._unit_files()
         if args == ['daemon-reload']:
+            if self.daemon_reload_effect:
+                self.daemon_reload_effect()
+            self.systemd_loaded = self._unit_files()
             return 0, '', ''
+        if args[:3] == ['show', '--property=NeedDaemonReload', '--property=LoadState'] and len(args) == 4:
+            # Like systemd: a loaded unit whose file changed or went away needs a reload; a unit
+            # never loaded is not-found (until a reload), whether or not its file exists now.
+            unit = args[3]
+            on_disk = self._unit_files().get(unit)
+            if unit in self.systemd_loaded:
+                stale = on_disk != self.systemd_loaded[unit]
+                return 0, 'LoadState=loaded\nNeedDaemonReload=%s\n' % ('yes' if stale else 'no'), ''
+            return 0, 'LoadState=not-found\nNeedDaemonReload=no\n', ''
         if args[:2] == ['disable', '--now']:
             args = args[:1] + args[2:]
         if len(args) == 2 and args[0] in ('enable', 'disable', 'is-enabled'):
