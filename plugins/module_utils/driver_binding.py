@@ -35,6 +35,7 @@ from ansible_collections.nfv.dpdk.plugins.module_utils.pci import PciDevice, rou
 from ansible_collections.nfv.dpdk.plugins.module_utils.sriov import (
     HELPER_DIR, UNIT_DIR, BootUnits, SriovError, key_of, resolve_device, sriov_unit_name, vfio_group_users,
 )
+from ansible_collections.nfv.dpdk.plugins.module_utils.yaml_numbers import PCI_ID, unquoted_number_error
 
 USERSPACE_DRIVERS = ('vfio-pci', 'uio_pci_generic', 'igb_uio')
 DRIVER_CHOICES = USERSPACE_DRIVERS + ('kernel',)
@@ -513,7 +514,9 @@ class DriverBind:
             bad = False
             for name, value in (('vendor', vendor), ('device', device_id)):
                 if value is not None and not _HEX4.match(value):
-                    problems.append("match.%s: '%s' is not a 4-digit hexadecimal PCI id (e.g. 8086)" % (name, value))
+                    # Digits only: YAML's reading of an unquoted 0x8086 (hex) or 0100 (octal).
+                    problems.append(unquoted_number_error('match.%s' % name, value, PCI_ID)
+                                    or "match.%s: '%s' is not a 4-digit hexadecimal PCI id (e.g. 8086)" % (name, value))
                     bad = True
             if not bad:
                 found = [dev for dev in PciDevice.all(self.fs) if dev.vendor_id == _normal_id(vendor)

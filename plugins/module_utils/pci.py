@@ -16,6 +16,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.nfv.dpdk.plugins.module_utils.hostfs import HostFS
+from ansible_collections.nfv.dpdk.plugins.module_utils.yaml_numbers import PCI_ADDRESS, unquoted_number_reason
 
 PCI_DEVICES_DIR = '/sys/bus/pci/devices'
 PCI_DRIVERS_DIR = '/sys/bus/pci/drivers'
@@ -81,10 +82,13 @@ class PciAddress:
         if isinstance(text, PciAddress):
             return text
         if not isinstance(text, str):
-            raise PciAddressError('%r is not a PCI address: use %s' % (text, ACCEPTED_FORMS))
+            raise PciAddressError(unquoted_number_reason(text, PCI_ADDRESS)
+                                  or '%r is not a PCI address: use %s' % (text, ACCEPTED_FORMS))
         match = _ADDRESS.match(text.strip().lower())
         if not match:
-            raise PciAddressError("'%s' is not a PCI address: use %s" % (text, ACCEPTED_FORMS))
+            # A number here is YAML's reading of an unquoted 0000:41:00.0 (base 60, 2460.0).
+            raise PciAddressError(unquoted_number_reason(text, PCI_ADDRESS)
+                                  or "'%s' is not a PCI address: use %s" % (text, ACCEPTED_FORMS))
         domain = int(match.group(1), 16) if match.group(1) else 0
         device = int(match.group(3), 16)
         if device > 0x1f:

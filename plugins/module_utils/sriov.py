@@ -29,6 +29,9 @@ import re
 from ansible_collections.nfv.dpdk.plugins.module_utils.hostfs import HostFS
 from ansible_collections.nfv.dpdk.plugins.module_utils.managed_file import ManagedFile, systemd_running, systemd_stale_units
 from ansible_collections.nfv.dpdk.plugins.module_utils.pci import PciAddress, PciDevice, route_interfaces
+from ansible_collections.nfv.dpdk.plugins.module_utils.yaml_numbers import (
+    MAC_ADDRESS, PCI_ADDRESS, unquoted_number_error, unquoted_number_reason,
+)
 
 LINK_STATES = ('auto', 'enable', 'disable')
 VF_ATTRIBUTES = ('mac', 'vlan', 'qos', 'spoofchk', 'trust', 'link_state', 'min_tx_rate', 'max_tx_rate')
@@ -179,6 +182,10 @@ def resolve_device(text, fs):
             PciAddress.parse(text)
         except ValueError as exc:
             raise ValueError(str(exc))
+    unquoted = unquoted_number_reason(text, PCI_ADDRESS)
+    if unquoted and not fs.exists('/sys/class/net/%s' % text):
+        # YAML read an unquoted 0000:41:00.0 as 2460.0 (an interface may have such a name: checked first).
+        raise ValueError(unquoted)
     device = PciDevice.from_netdev(text, fs)
     if device is None:
         if fs.exists('/sys/class/net/%s' % text):
@@ -320,7 +327,8 @@ def validate_vf(vf, num_vfs, where):
     if mac is not None:
         normal = normalize_mac(mac)
         if normal is None:
-            problems.append("%s.mac: '%s' is not a MAC address (use aa:bb:cc:dd:ee:ff)" % (where, mac))
+            problems.append(unquoted_number_error('%s.mac' % where, mac, MAC_ADDRESS)
+                            or "%s.mac: '%s' is not a MAC address (use aa:bb:cc:dd:ee:ff)" % (where, mac))
         elif is_multicast_mac(normal):
             problems.append("%s.mac: '%s' is a multicast address; a VF needs a unicast MAC "
                             "(first octet even, e.g. 02:...)" % (where, mac))

@@ -23,6 +23,7 @@ import re
 import time
 
 from ansible_collections.nfv.dpdk.plugins.module_utils.cpuset import CpuSet, CpuSetError
+from ansible_collections.nfv.dpdk.plugins.module_utils.yaml_numbers import MAC_ADDRESS, PCI_ADDRESS, unquoted_number_error
 
 # Lines the image's launcher prints: ``nfv.dpdk.testpmd: {"event": "start", ...}``.
 LAUNCHER_PREFIX = 'nfv.dpdk.testpmd:'
@@ -684,9 +685,10 @@ def validate_pod_params(params):
     spec['duration'] = _int('duration', spec['duration'], 1, 86400)
     spec['stats_period'] = _int('stats_period', spec['stats_period'], 1, 3600)
     spec['eth_peers'] = _strings('eth_peers', spec['eth_peers'])
-    for mac in spec['eth_peers']:
+    for position, mac in enumerate(spec['eth_peers']):
         if not _MAC.match(mac):
-            raise InvalidTestpmdInput('eth_peers entries must be MAC addresses like 02:00:00:00:00:01, got %r' % mac)
+            raise InvalidTestpmdInput(unquoted_number_error('eth_peers[%d]' % position, mac, MAC_ADDRESS)
+                                      or 'eth_peers entries must be MAC addresses like 02:00:00:00:00:01, got %r' % mac)
     if not isinstance(spec['tx_first'], bool):
         raise InvalidTestpmdInput('tx_first must be a boolean, got %r' % (spec['tx_first'],))
     spec['total_num_mbufs'] = _int('total_num_mbufs', spec['total_num_mbufs'], 1024)
@@ -775,9 +777,10 @@ def podman_manifest(manifest, hugepages_dir=HUGEPAGES_MOUNT, pci_devices=None, v
     if not isinstance(hugepages_dir, str) or not hugepages_dir.startswith('/'):
         raise InvalidTestpmdInput('hugepages_dir must be an absolute path to a hugetlbfs mount, got %r' % (hugepages_dir,))
     pci_devices = _strings('pci_devices', pci_devices)
-    for address in pci_devices:
+    for position, address in enumerate(pci_devices):
         if not _PCI.match(address):
-            raise InvalidTestpmdInput('pci_devices entries must be PCI addresses like 0000:41:02.0, got %r' % address)
+            raise InvalidTestpmdInput(unquoted_number_error('pci_devices[%d]' % position, address, PCI_ADDRESS)
+                                      or 'pci_devices entries must be PCI addresses like 0000:41:02.0, got %r' % address)
     groups = []
     for group in _strings('vfio_groups', vfio_groups):
         if not re.match(r'^(noiommu-)?[0-9]+$', group):

@@ -107,12 +107,12 @@ notes:
 EXAMPLES = r'''
 - name: Bind all VFs of two PFs to vfio-pci, across reboots
   nfv.dpdk.driver_bind:
-    vfs_of: [0000:41:00.0, ens2f0]
+    vfs_of: ["0000:41:00.0", ens2f0]
     driver: vfio-pci
 
 - name: Bind two functions
   nfv.dpdk.driver_bind:
-    devices: [0000:41:10.0, 0000:41:10.2]
+    devices: ["0000:41:10.0", "0000:41:10.2"]
 
 - name: Every 82576 VF to vfio-pci
   nfv.dpdk.driver_bind:
@@ -122,12 +122,12 @@ EXAMPLES = r'''
 
 - name: Give VFs back to the kernel driver (igbvf, iavf...) and drop their boot units
   nfv.dpdk.driver_bind:
-    vfs_of: [0000:41:00.0]
+    vfs_of: ["0000:41:00.0"]
     driver: kernel
 
 - name: No IOMMU (a VM without vIOMMU), vfio-pci in unsafe no-IOMMU mode
   nfv.dpdk.driver_bind:
-    devices: [0000:00:05.0]
+    devices: ["0000:00:05.0"]
     noiommu: true
 '''
 

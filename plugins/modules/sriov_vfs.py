@@ -135,15 +135,15 @@ EXAMPLES = r'''
 - name: Four VFs on the first port, two on the second (by interface name), kept across reboots
   nfv.dpdk.sriov_vfs:
     pfs:
-      - device: 0000:41:00.0
+      - device: "0000:41:00.0"
         num_vfs: 4
         vfs:
           - index: 0
-            mac: 02:00:00:00:41:00
+            mac: "02:00:00:00:41:00"
             vlan: 100
             spoofchk: true
           - index: 1
-            mac: 02:00:00:00:41:01
+            mac: "02:00:00:00:41:01"
             max_tx_rate: 1000
       - device: ens2f0
         num_vfs: 2
@@ -151,14 +151,14 @@ EXAMPLES = r'''
 - name: VFs for vfio-pci only, without binding them to the VF kernel driver first
   nfv.dpdk.sriov_vfs:
     pfs:
-      - device: 0000:81:00.0
+      - device: "0000:81:00.0"
         num_vfs: 7
         drivers_autoprobe: false
 
 - name: Remove all VFs of a PF and its boot unit
   nfv.dpdk.sriov_vfs:
     pfs:
-      - device: 0000:41:00.0
+      - device: "0000:41:00.0"
         num_vfs: 0
 '''
 
