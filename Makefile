@@ -105,12 +105,28 @@ MOLECULE ?= 1
 test: host-deps venv unit integration sanity lint build e2e-podman $(if $(filter 1,$(MOLECULE)),molecule)
 
 # The main job on the embedded lab node: boot it (building its image the first
-# time), run the whole flow, and say how long it took.
+# time), run the whole flow, and report each host's testpmd verdict. The inventory
+# must be a file with hosts in dpdk_nodes before the playbook runs, and every
+# verdict line comes from the record the dpdk_testpmd role wrote during THIS run
+# (dpdk_testpmd_report_dir, a fresh directory): a missing, stale or failed
+# record fails the demo. NFV_DPDK_LAB_INSTANCE/_SSH_PORT/_CACHE select the node.
+LABCTL ?= lab/labctl
 demo: host-deps venv
-	@set -e; start=$$(date +%s); \
-	inventory=$$(lab/labctl up); \
-	$(BIN)/ansible-playbook -i "$$inventory" -e @lab/site-vars.yml playbooks/site.yml; \
-	echo "demo: lab node prepared and testpmd verdict passed in $$(( $$(date +%s) - start )) s"
+	@start=$$(date +%s); \
+	inventory=$$($(LABCTL) up); \
+	if [ ! -f "$$inventory" ]; then \
+	  echo "demo: labctl up did not print the path of an inventory file; it printed: $$(printf %q "$$inventory")" >&2; \
+	  exit 1; fi; \
+	run_dir=$$(mktemp -d "$${TMPDIR:-/tmp}/nfv-dpdk-demo.XXXXXX"); \
+	echo "demo: inventory $$inventory; verdict records in $$run_dir/verdicts"; \
+	export ANSIBLE_INVENTORY_UNPARSED_FAILED=true; \
+	$(BIN)/ansible-inventory -i "$$inventory" --list > "$$run_dir/inventory.json"; \
+	$(BIN)/python lab/demo_summary.py hosts --inventory-json "$$run_dir/inventory.json" --group dpdk_nodes; \
+	rc=0; $(BIN)/ansible-playbook -i "$$inventory" -e @lab/site-vars.yml \
+	  -e dpdk_testpmd_report_dir="$$run_dir/verdicts" playbooks/site.yml || rc=$$?; \
+	$(BIN)/python lab/demo_summary.py report --inventory-json "$$run_dir/inventory.json" --group dpdk_nodes \
+	  --records "$$run_dir/verdicts" --since "$$start" || { [ "$$rc" != 0 ] || rc=1; }; \
+	exit $$rc
 
 # Benchmarks, never part of make test: figures go to bench/results/ (see bench/README.md).
 bench-host: venv

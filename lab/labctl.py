@@ -234,31 +234,47 @@ def guest_files(fs_uuid: str, pubkey: str, kver: str) -> dict[str, tuple[str, in
     }
 
 
+def chroot_setup_stages() -> list[tuple[str, list[str]]]:
+    """The chroot setup as (stage, shell lines): labctl runs and reports each stage on its own."""
+    return [
+        ("GRUB core image", [
+            "grub-mkimage -O i386-pc -o /boot/grub/i386-pc/core.img -c /tmp/early.cfg"
+            " -p /boot/grub biosdisk part_msdos ext2 search_fs_uuid",
+            # as on hardware: a grub-pc upgrade reinstalls GRUB to the boot disk
+            "echo 'grub-pc grub-pc/install_devices multiselect /dev/vda' | debconf-set-selections",
+        ]),
+        ("systemd units", [
+            "systemctl enable systemd-networkd.service ssh.service >/dev/null 2>&1",
+            # data-plane NICs stay unconfigured, so nothing may wait for "online";
+            # systemd-firstboot would prompt on the serial console and hang the first boot
+            "systemctl mask systemd-networkd-wait-online.service systemd-firstboot.service"
+            " apt-daily.timer apt-daily-upgrade.timer apt-daily.service apt-daily-upgrade.service"
+            " >/dev/null 2>&1",
+            # periodic jobs that only cost CPU in an emulated guest
+            "systemctl mask podman-auto-update.timer podman-auto-update.service e2scrub_all.timer"
+            " e2scrub_reap.service >/dev/null 2>&1",
+        ]),
+        ("initramfs", [
+            # a small initramfs: unpacking Debian's default (MODULES=most, ~36 MB) takes tens of
+            # seconds under TCG; the guest's own update-initramfs keeps using this setting
+            "printf 'virtio_pci\\nvirtio_blk\\next4\\n' >> /etc/initramfs-tools/modules",
+            "update-initramfs -u -k all",
+        ]),
+        ("machine-id reset", [
+            # each overlay gets its own machine-id on its first boot
+            "rm -f /etc/machine-id /var/lib/dbus/machine-id; touch /etc/machine-id",
+            "rm -f /tmp/early.cfg",
+        ]),
+    ]
+
+
 def chroot_setup_script() -> str:
-    """Shell run chrooted in the guest root after the files of guest_files() are written."""
-    return "\n".join([
-        "set -e",
-        "grub-mkimage -O i386-pc -o /boot/grub/i386-pc/core.img -c /tmp/early.cfg"
-        " -p /boot/grub biosdisk part_msdos ext2 search_fs_uuid",
-        # as on hardware: a grub-pc upgrade reinstalls GRUB to the boot disk
-        "echo 'grub-pc grub-pc/install_devices multiselect /dev/vda' | debconf-set-selections",
-        "systemctl enable systemd-networkd.service ssh.service >/dev/null 2>&1",
-        # data-plane NICs stay unconfigured, so nothing may wait for "online";
-        # systemd-firstboot would prompt on the serial console and hang the first boot
-        "systemctl mask systemd-networkd-wait-online.service systemd-firstboot.service"
-        " apt-daily.timer apt-daily-upgrade.timer apt-daily.service apt-daily-upgrade.service"
-        " >/dev/null 2>&1",
-        # periodic jobs that only cost CPU in an emulated guest
-        "systemctl mask podman-auto-update.timer podman-auto-update.service e2scrub_all.timer"
-        " e2scrub_reap.service >/dev/null 2>&1",
-        # a small initramfs: unpacking Debian's default (MODULES=most, ~36 MB) takes tens of
-        # seconds under TCG; the guest's own update-initramfs keeps using this setting
-        "printf 'virtio_pci\\nvirtio_blk\\next4\\n' >> /etc/initramfs-tools/modules",
-        "update-initramfs -u -k all",
-        # each overlay gets its own machine-id on its first boot
-        "rm -f /etc/machine-id /var/lib/dbus/machine-id; touch /etc/machine-id",
-        "rm -f /tmp/early.cfg",
-    ]) + "\n"
+    """Shell run chrooted in the guest root after the files of guest_files() are written.
+
+    The stages of chroot_setup_stages() in one script: this text is part of the
+    recipe (the cache key), so it stays the same however the stages are run.
+    """
+    return "\n".join(["set -e"] + [line for _stage, lines in chroot_setup_stages() for line in lines]) + "\n"
 
 
 def mbr_bytes(disk_size: int, start_lba: int = PART_START_LBA, disk_signature: int = 0x4e464450) -> bytes:
@@ -426,6 +442,7 @@ class Lab:
             raise LabError("NFV_DPDK_LAB_INSTANCE must match [a-z0-9][a-z0-9-]*", EXIT_USAGE)
         self.run = os.path.join(self.cache, "run-" + self.instance if self.instance else "run")
         self.tmp = os.path.join(self.cache, "tmp")
+        self.logs = os.path.join(self.cache, "logs")
         self.key = os.path.join(self.ssh_dir, "id_ed25519")
         self.pidfile = os.path.join(self.run, "qemu.pid")
         self.overlay = os.path.join(self.run, "overlay.qcow2")
@@ -461,11 +478,16 @@ class Lab:
         os.makedirs(d, exist_ok=True)
         f = open(os.path.join(d, ".build.lock" if build else ".lock"), "w")
         deadline = time.monotonic() + 3600
+        said = False
         while True:
             try:
                 fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 return f
             except BlockingIOError:
+                if not said:
+                    said = True
+                    self.log("waiting for another labctl to release %s (%s; at most 3600 s)"
+                             % (f.name, "it is building the image" if build else "it uses this instance"))
                 if time.monotonic() > deadline:
                     raise LabError("another labctl holds %s for over an hour" % f.name)
                 time.sleep(2)
@@ -582,6 +604,137 @@ class Lab:
 # Process helpers
 # ---------------------------------------------------------------------------
 
+class ResultChannel:
+    """labctl's standard output carries only its results (paths, JSON): what callers parse.
+
+    open() keeps the caller's stdout on a private, non-inheritable descriptor and points
+    fd 1 at stderr for the rest of the run, so nothing a child process (mmdebstrap, apt,
+    update-initramfs, qemu-img, ssh, os.system, a daemon that keeps the fd) or a stray
+    print() writes can reach the caller's stdout.  emit() writes a result there.
+    """
+
+    def __init__(self) -> None:
+        self.saved_fd: int | None = None
+        self.saved_sys_stdout = None
+        self.stream = None
+
+    def open(self) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.saved_fd = os.dup(1)                      # os.dup: not inherited by children
+        self.stream = os.fdopen(os.dup(self.saved_fd), "w", encoding="utf-8")
+        os.dup2(2, 1)
+        # print() too, also where sys.stdout does not write through fd 1
+        self.saved_sys_stdout = sys.stdout
+        sys.stdout = sys.stderr
+
+    def emit(self, text: str) -> None:
+        stream = self.stream if self.stream is not None else sys.stdout
+        stream.write(text + "\n")
+        stream.flush()
+
+    def restore(self) -> None:
+        """Give fd 1 back to the caller's stdout (at exit, or before exec of ssh)."""
+        if self.saved_fd is None:
+            return
+        sys.stdout.flush()
+        sys.stdout = self.saved_sys_stdout
+        self.stream.close()
+        os.dup2(self.saved_fd, 1)
+        os.close(self.saved_fd)
+        self.saved_fd = None
+        self.saved_sys_stdout = None
+        self.stream = None
+
+
+RESULTS = ResultChannel()
+
+
+def emit(text: str) -> None:
+    """Print one result of labctl (the only thing its stdout carries)."""
+    RESULTS.emit(text)
+
+
+class BuildLog:
+    """Progress of an image build on stderr; the children's full output in a log file.
+
+    stage() says on stderr which stage starts, with the seconds since the build began;
+    run() sends a child's stdout and stderr to the log and says every `heartbeat`
+    seconds that it is still running (with the log's last line), so a build is never
+    minutes of silence and its output never mixes with labctl's results.
+    """
+
+    def __init__(self, lab: "Lab", heartbeat: float = 30.0):
+        self.lab = lab
+        self.heartbeat = heartbeat
+        os.makedirs(lab.logs, exist_ok=True)
+        self.path = os.path.join(lab.logs, "build-%s-%d.log" % (time.strftime("%Y%m%dT%H%M%S"), os.getpid()))
+        self.file = open(self.path, "ab")
+        self.t0 = time.monotonic()
+        self.current = ""
+        lab.log("build log (full output of every step): %s" % self.path)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.t0
+
+    def note(self, msg: str) -> None:
+        self.file.write(("\n==== labctl [%.0f s] %s\n" % (self.elapsed(), msg)).encode())
+        self.file.flush()
+
+    def stage(self, name: str, detail: str = "") -> None:
+        """A stage starts: its name (repeated by the heartbeat lines) and what it does."""
+        self.current = name
+        text = name + (": " + detail if detail else "")
+        self.note("stage: " + text)
+        self.lab.log("[build %4.0f s] %s" % (self.elapsed(), text))
+
+    def last_line(self) -> str:
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(max(0, os.path.getsize(self.path) - 4096))
+                lines = [ln for ln in f.read().decode("utf-8", "replace").splitlines() if ln.strip()]
+        except OSError:
+            return ""
+        if not lines or lines[-1].startswith("==== labctl"):
+            return "(no output yet)"
+        return lines[-1].strip()[:120]
+
+    def tail(self, n: int = 20) -> str:
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(max(0, os.path.getsize(self.path) - 16000))
+                return "\n".join(f.read().decode("utf-8", "replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+    def run(self, argv: list[str], timeout: float) -> None:
+        self.note("$ " + shlex.join(argv))
+        t0 = time.monotonic()
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.file, stderr=subprocess.STDOUT)
+        while True:
+            left = timeout - (time.monotonic() - t0)
+            try:
+                rc = proc.wait(timeout=max(0.01, min(self.heartbeat, left)))
+                break
+            except subprocess.TimeoutExpired:
+                if time.monotonic() - t0 >= timeout:
+                    proc.kill()
+                    proc.wait()
+                    self.note("timed out after %ss" % timeout)
+                    raise LabError("%s: timed out after %ss: %s; build log %s"
+                                   % (self.current, timeout, shlex.join(argv), self.path), EXIT_BUILD)
+                self.lab.log("[build %4.0f s] %s: %s still running (%.0f s of at most %.0f s): %s"
+                             % (self.elapsed(), self.current, os.path.basename(argv[0]),
+                                time.monotonic() - t0, timeout, self.last_line()))
+        self.note("exit %d after %.1f s" % (rc, time.monotonic() - t0))
+        if rc != 0:
+            raise LabError("%s failed (exit %d): %s\nlast lines of the build log %s:\n%s"
+                           % (self.current, rc, shlex.join(argv), self.path, self.tail()), EXIT_BUILD)
+
+    def close(self) -> None:
+        self.file.close()
+
+
 def need(tool: str, package: str) -> None:
     if not shutil.which(tool) and not os.path.exists(os.path.join("/usr/sbin", tool)) \
             and not os.path.exists(os.path.join("/sbin", tool)):
@@ -590,6 +743,8 @@ def need(tool: str, package: str) -> None:
 
 
 def run(argv: list[str], timeout: float | None = None, **kw) -> subprocess.CompletedProcess:
+    """Run a short helper command; its stdout goes to stderr (labctl's stdout is for results)."""
+    kw.setdefault("stdout", 2)
     try:
         r = subprocess.run(argv, timeout=timeout, **kw)
     except subprocess.TimeoutExpired:
@@ -645,10 +800,25 @@ def safe_rmtree(path: str) -> None:
 # Build
 # ---------------------------------------------------------------------------
 
-def build_qemu_root(lab: Lab) -> str:
+def qemu_root_ready(lab: Lab) -> bool:
+    return os.path.exists(os.path.join(lab.qemu_root(), ".nfv-dpdk-lab-complete"))
+
+
+def ensure_built(lab: Lab, force: bool = False, heartbeat: float = 30.0) -> str:
+    """The QEMU root and the base image, built if missing (with progress and a build log)."""
+    if qemu_root_ready(lab) and os.path.exists(lab.base_image()) and not force:
+        return lab.base_image()
+    blog = BuildLog(lab, heartbeat=heartbeat)
+    try:
+        build_qemu_root(lab, blog)
+        return build_image(lab, blog, force=force)
+    finally:
+        blog.close()
+
+
+def build_qemu_root(lab: Lab, blog: BuildLog) -> str:
     root = lab.qemu_root()
-    stamp = os.path.join(root, ".nfv-dpdk-lab-complete")
-    if os.path.exists(stamp):
+    if qemu_root_ready(lab):
         return root
     require_root("building the QEMU root")
     need("mmdebstrap", "mmdebstrap")
@@ -657,11 +827,11 @@ def build_qemu_root(lab: Lab) -> str:
     os.makedirs(lab.tmp, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="qemu-root-", dir=lab.tmp)
     t0 = time.monotonic()
-    lab.log("building the %s QEMU root (%s) in %s" % (QEMU_SUITE, ", ".join(QEMU_PACKAGES), root))
+    blog.stage("QEMU root", "mmdebstrap %s (%s) into %s" % (QEMU_SUITE, ", ".join(QEMU_PACKAGES), root))
     try:
-        run(["mmdebstrap", "--variant=apt", "--include=" + ",".join(QEMU_PACKAGES),
-             QEMU_SUITE, tmp] + apt_sources(lab.mirror(), lab.security_mirror(), QEMU_SUITE),
-            timeout=1800)
+        blog.run(["mmdebstrap", "--variant=apt", "--include=" + ",".join(QEMU_PACKAGES),
+                  QEMU_SUITE, tmp] + apt_sources(lab.mirror(), lab.security_mirror(), QEMU_SUITE),
+                 timeout=1800)
         os.makedirs(os.path.join(tmp, "lab", "images"), exist_ok=True)
         os.makedirs(os.path.join(tmp, "lab", "run"), exist_ok=True)
         with open(os.path.join(tmp, ".nfv-dpdk-lab-complete"), "w") as f:
@@ -672,7 +842,7 @@ def build_qemu_root(lab: Lab) -> str:
     except BaseException:
         safe_rmtree(tmp)
         raise
-    lab.log("QEMU root ready in %.0f s" % (time.monotonic() - t0))
+    lab.log("[build %4.0f s] QEMU root ready in %.0f s" % (blog.elapsed(), time.monotonic() - t0))
     return root
 
 
@@ -686,7 +856,7 @@ def write_file(root: str, path: str, content: str, mode: int) -> None:
     os.chmod(full, mode)
 
 
-def build_image(lab: Lab, force: bool = False) -> str:
+def build_image(lab: Lab, blog: BuildLog, force: bool = False) -> str:
     image = lab.base_image()
     if os.path.exists(image) and not force:
         return image
@@ -703,18 +873,19 @@ def build_image(lab: Lab, force: bool = False) -> str:
     t0 = time.monotonic()
     timings = {}
     try:
-        lab.log("mmdebstrap %s (%d packages) from %s into %s"
-                % (GUEST_SUITE, len(GUEST_PACKAGES), lab.mirror(), root))
+        blog.stage("guest root and packages", "mmdebstrap %s with its %d packages from %s into %s"
+                   % (GUEST_SUITE, len(GUEST_PACKAGES), lab.mirror(), root))
         os.makedirs(root)
-        run(["mmdebstrap", "--variant=apt", "--include=" + ",".join(GUEST_PACKAGES),
-             "--aptopt=APT::Install-Recommends \"false\"",
-             GUEST_SUITE, root] + apt_sources(lab.mirror(), lab.security_mirror()), timeout=3600)
+        blog.run(["mmdebstrap", "--variant=apt", "--include=" + ",".join(GUEST_PACKAGES),
+                  "--aptopt=APT::Install-Recommends \"false\"",
+                  GUEST_SUITE, root] + apt_sources(lab.mirror(), lab.security_mirror()), timeout=3600)
         timings["mmdebstrap_s"] = round(time.monotonic() - t0, 1)
 
         kernels = sorted(glob.glob(os.path.join(root, "boot", "vmlinuz-*")))
         if not kernels:
             raise LabError("no kernel in the guest root", EXIT_BUILD)
         kver = os.path.basename(kernels[-1])[len("vmlinuz-"):]
+        blog.stage("guest files", "configuration, SSH key and GRUB modules (kernel %s)" % kver)
         fs_uuid = str(uuid.uuid4())
         for path, (content, mode) in guest_files(fs_uuid, lab.pubkey(), kver).items():
             write_file(root, path, content, mode)
@@ -727,24 +898,29 @@ def build_image(lab: Lab, force: bool = False) -> str:
             if f.endswith((".mod", ".lst", ".img")):
                 shutil.copy2(f, grubdir)
         write_file(root, "/tmp/early.cfg", grub_early_cfg(fs_uuid), 0o644)
-        chroot_script = chroot_setup_script()
-        run(["unshare", "-m", "--", "sh", "-c",
-             'set -e; R="$1"; shift; mount --make-rprivate /; mount --rbind /dev "$R/dev"; '
-             'mount -t proc proc "$R/proc"; mount --rbind /sys "$R/sys"; exec chroot "$R" "$@"',
-             "sh", root, "sh", "-c", chroot_script], timeout=1200)
+        # chroot_setup_script() (the recipe) stage by stage, each with set -e
+        for stage, lines in chroot_setup_stages():
+            blog.stage(stage, "in the guest root (chroot)")
+            blog.run(["unshare", "-m", "--", "sh", "-c",
+                      'set -e; R="$1"; shift; mount --make-rprivate /; mount --rbind /dev "$R/dev"; '
+                      'mount -t proc proc "$R/proc"; mount --rbind /sys "$R/sys"; exec chroot "$R" "$@"',
+                      "sh", root, "sh", "-c", "\n".join(["set -e"] + lines) + "\n"], timeout=1200)
 
         # raw disk: DOS partition table + ext4 at 1 MiB populated from the root (no loop devices)
         t1 = time.monotonic()
+        blog.stage("disk image", "partition table and ext4 from the guest root (mkfs.ext4 -d, %d GiB sparse)"
+                   % (DISK_SIZE // 1024 ** 3))
         with open(disk, "wb") as f:
             f.truncate(DISK_SIZE)
             f.write(mbr_bytes(DISK_SIZE))
         blocks = (DISK_SIZE - PART_START_LBA * SECTOR) // 4096
-        run(["mkfs.ext4", "-q", "-F", "-b", "4096", "-L", ROOT_LABEL, "-U", fs_uuid,
-             "-E", "offset=%d" % (PART_START_LBA * SECTOR), "-d", root, disk, str(blocks)],
-            timeout=1800)
+        blog.run(["mkfs.ext4", "-q", "-F", "-b", "4096", "-L", ROOT_LABEL, "-U", fs_uuid,
+                  "-E", "offset=%d" % (PART_START_LBA * SECTOR), "-d", root, disk, str(blocks)],
+                 timeout=1800)
         timings["mkfs_s"] = round(time.monotonic() - t1, 1)
 
         # boot.img + core.img into the MBR gap: what grub-bios-setup does for an embedded core
+        blog.stage("GRUB boot sector", "boot.img and core.img into the MBR gap")
         with open(os.path.join(grubdir, "boot.img"), "rb") as f:
             boot_img = f.read()
         with open(os.path.join(grubdir, "core.img"), "rb") as f:
@@ -763,6 +939,7 @@ def build_image(lab: Lab, force: bool = False) -> str:
         with open(os.path.join(lab.images, "base-%s.json" % key), "w") as f:
             json.dump(meta, f, indent=2)
         os.chmod(disk, 0o444)
+        blog.stage("cache", "image into %s, build root removed" % lab.images)
         os.rename(disk, image)
         safe_rmtree(work)
     except BaseException:
@@ -771,7 +948,7 @@ def build_image(lab: Lab, force: bool = False) -> str:
         except LabError as e:
             lab.log(str(e))
         raise
-    lab.log("base image %s built in %.0f s" % (image, time.monotonic() - t0))
+    lab.log("[build %4.0f s] base image %s built in %.0f s" % (blog.elapsed(), image, time.monotonic() - t0))
     return image
 
 
@@ -826,10 +1003,9 @@ def choose_accel(lab: Lab) -> tuple[str, str]:
 def cmd_build(lab: Lab, args) -> int:
     with lab.lock(build=True):
         t0 = time.monotonic()
-        build_qemu_root(lab)
-        image = build_image(lab, force=args.force)
-        print(image)
+        image = ensure_built(lab, force=args.force)
         lab.log("build done in %.0f s" % (time.monotonic() - t0))
+        emit(image)
     return EXIT_OK
 
 
@@ -842,14 +1018,19 @@ def console_tail(lab: Lab, n: int = 25) -> str:
         return "(no console log)"
 
 
-def wait_ssh(lab: Lab, port: int, pid: int | None, timeout: float) -> float:
+def wait_ssh(lab: Lab, port: int, pid: int | None, timeout: float, heartbeat: float = 30.0) -> float:
     t0 = time.monotonic()
     deadline = t0 + timeout
+    said = t0
     while time.monotonic() < deadline:
         if pid is not None and lab.pid() is None:
             raise LabError("QEMU exited while booting; console tail:\n" + console_tail(lab), EXIT_BOOT)
         if lab.ssh_ok(port, timeout=max(5, min(25, deadline - time.monotonic()))):
             return time.monotonic() - t0
+        if time.monotonic() - said >= heartbeat:
+            said = time.monotonic()
+            lab.log("no SSH yet after %.0f s of at most %.0f s; console: %s"
+                    % (said - t0, timeout, console_tail(lab, 1).strip()[:120]))
         time.sleep(2)
     raise LabError("no SSH on 127.0.0.1:%d after %.0f s (NFV_DPDK_LAB_BOOT_TIMEOUT); console %s, tail:\n%s"
                    % (port, timeout, lab.console, console_tail(lab)), EXIT_BOOT)
@@ -874,60 +1055,21 @@ def cmd_up(lab: Lab, args) -> int:
             if port and lab.ssh_ok(port):
                 write_inventory(lab, port)
                 lab.log("lab node already running (pid %d, ssh 127.0.0.1:%d)" % (pid, port))
-                print(lab.inventory)
+                emit(lab.inventory)
                 return EXIT_OK
             if port:
-                lab.log("lab node running (pid %d) but SSH not answering yet; waiting" % pid)
+                lab.log("lab node running (pid %d) but SSH not answering yet; waiting for SSH on "
+                        "127.0.0.1:%d (at most %d s)" % (pid, port, lab.boot_timeout))
                 took = wait_ssh(lab, port, pid, lab.boot_timeout)
                 write_inventory(lab, port)
                 lab.log("SSH up after %.0f s more" % took)
-                print(lab.inventory)
+                emit(lab.inventory)
                 return EXIT_OK
             raise LabError("QEMU pid %d is running without lab state; run 'labctl down'" % pid)
 
         with lab.lock(build=True):
-            build_qemu_root(lab)
-            image = build_image(lab)
-        os.makedirs(lab.run, exist_ok=True)
-        base_in_lab = lab.lab_path(image)
-        if args.fresh or state.get("base") != base_in_lab:
-            for p in (lab.overlay,):
-                if os.path.exists(p):
-                    os.unlink(p)
-        if not os.path.exists(lab.overlay):
-            run(lab.in_qemu_root(["qemu-img", "create", "-q", "-f", "qcow2", "-b", base_in_lab,
-                                  "-F", "raw", lab.lab_path(lab.overlay)]), timeout=120)
-        for p in (lab.pidfile, lab.qmp):
-            if os.path.exists(p):
-                os.unlink(p)
-        accel, why = choose_accel(lab)
-        lab.log("accelerator: %s (%s)" % (accel, why))
-        preferred = int(lab.env.get("NFV_DPDK_LAB_SSH_PORT") or DEFAULT_SSH_PORT)
-        port = pick_port(preferred)
-        if port != preferred:
-            lab.log("port %d is busy, using %d" % (preferred, port))
-        with open(lab.console, "w"):
-            pass  # a fresh console log per boot
-        argv = qemu_argv(accel=accel, ssh_port=port, overlay=lab.lab_path(lab.overlay),
-                         console=lab.lab_path(lab.console), qmp=lab.lab_path(lab.qmp),
-                         pidfile=lab.lab_path(lab.pidfile))
-        with open(os.path.join(lab.run, "qemu.cmdline"), "w") as f:
-            f.write(shlex.join(argv) + "\n")
-        t0 = time.monotonic()
-        r = subprocess.run(lab.in_qemu_root(argv), stdin=subprocess.DEVNULL, capture_output=True,
-                           text=True, timeout=120)
-        if r.returncode != 0:
-            raise LabError("QEMU failed to start (exit %d):\n%s" % (r.returncode, r.stderr.strip()), EXIT_BOOT)
-        pid = None
-        for _ in range(50):
-            pid = lab.pid()
-            if pid:
-                break
-            time.sleep(0.1)
-        if not pid:
-            raise LabError("QEMU started but wrote no pid file %s" % lab.pidfile, EXIT_BOOT)
-        lab.save_state({"pid": pid, "ssh_port": port, "accel": accel, "base": base_in_lab,
-                        "image": image, "started": time.time(), "overlay": lab.overlay})
+            image = ensure_built(lab)
+        pid, port, accel = start_node(lab, image, state, args.fresh)
         lab.log("QEMU pid %d, waiting for SSH on 127.0.0.1:%d (at most %d s)" % (pid, port, lab.boot_timeout))
         took = wait_ssh(lab, port, pid, lab.boot_timeout)
         st = lab.state()
@@ -935,8 +1077,52 @@ def cmd_up(lab: Lab, args) -> int:
         lab.save_state(st)
         write_inventory(lab, port)
         lab.log("lab node up: boot to SSH %.0f s (%s); inventory %s" % (took, accel, lab.inventory))
-        print(lab.inventory)
+        emit(lab.inventory)
         return EXIT_OK
+
+
+def start_node(lab: Lab, image: str, state: dict, fresh: bool) -> tuple[int, int, str]:
+    """Start QEMU (daemonized) on an overlay of image: (pid, ssh port, accelerator)."""
+    os.makedirs(lab.run, exist_ok=True)
+    base_in_lab = lab.lab_path(image)
+    if fresh or state.get("base") != base_in_lab:
+        for p in (lab.overlay,):
+            if os.path.exists(p):
+                os.unlink(p)
+    if not os.path.exists(lab.overlay):
+        run(lab.in_qemu_root(["qemu-img", "create", "-q", "-f", "qcow2", "-b", base_in_lab,
+                              "-F", "raw", lab.lab_path(lab.overlay)]), timeout=120)
+    for p in (lab.pidfile, lab.qmp):
+        if os.path.exists(p):
+            os.unlink(p)
+    accel, why = choose_accel(lab)
+    lab.log("accelerator: %s (%s)" % (accel, why))
+    preferred = int(lab.env.get("NFV_DPDK_LAB_SSH_PORT") or DEFAULT_SSH_PORT)
+    port = pick_port(preferred)
+    if port != preferred:
+        lab.log("port %d is busy, using %d" % (preferred, port))
+    with open(lab.console, "w"):
+        pass  # a fresh console log per boot
+    argv = qemu_argv(accel=accel, ssh_port=port, overlay=lab.lab_path(lab.overlay),
+                     console=lab.lab_path(lab.console), qmp=lab.lab_path(lab.qmp),
+                     pidfile=lab.lab_path(lab.pidfile))
+    with open(os.path.join(lab.run, "qemu.cmdline"), "w") as f:
+        f.write(shlex.join(argv) + "\n")
+    r = subprocess.run(lab.in_qemu_root(argv), stdin=subprocess.DEVNULL, capture_output=True,
+                       text=True, timeout=120)
+    if r.returncode != 0:
+        raise LabError("QEMU failed to start (exit %d):\n%s" % (r.returncode, r.stderr.strip()), EXIT_BOOT)
+    pid = None
+    for _ in range(50):
+        pid = lab.pid()
+        if pid:
+            break
+        time.sleep(0.1)
+    if not pid:
+        raise LabError("QEMU started but wrote no pid file %s" % lab.pidfile, EXIT_BOOT)
+    lab.save_state({"pid": pid, "ssh_port": port, "accel": accel, "base": base_in_lab,
+                    "image": image, "started": time.time(), "overlay": lab.overlay})
+    return pid, port, accel
 
 
 def qmp_command(path: str, command: str, timeout: float = 10) -> bool:
@@ -990,6 +1176,8 @@ def do_down(lab: Lab) -> None:
                 os.kill(pid, signal.SIGKILL)
                 wait_pid_gone(pid, 10)
         lab.log("lab node stopped in %.0f s" % (time.monotonic() - t0))
+    else:
+        lab.log("lab node is not running")
     for p in (lab.overlay, lab.pidfile, lab.qmp, lab.state_file):
         if os.path.exists(p):
             os.unlink(p)
@@ -1017,7 +1205,8 @@ def cmd_ssh(lab: Lab, args) -> int:
         cmd.insert(1, "-t")
     else:
         cmd += [shlex.join(args.command) if len(args.command) > 1 else args.command[0]]
-    sys.stdout.flush()
+    # the remote command's output is what the caller of 'labctl ssh' asked for
+    RESULTS.restore()
     os.execvp(cmd[0], cmd)
     return EXIT_ERROR
 
@@ -1042,19 +1231,19 @@ def cmd_status(lab: Lab, args) -> int:
         "console": lab.console,
         "cache": lab.cache,
     }
-    print(json.dumps(out, indent=2))
+    emit(json.dumps(out, indent=2))
     return EXIT_OK if pid else EXIT_NOT_RUNNING
 
 
 def cmd_inventory(lab: Lab, args) -> int:
     if not os.path.exists(lab.inventory):
         raise LabError("no inventory yet: run 'labctl up'", EXIT_NOT_RUNNING)
-    print(lab.inventory)
+    emit(lab.inventory)
     return EXIT_OK
 
 
 def cmd_console(lab: Lab, args) -> int:
-    print(lab.console)
+    emit(lab.console)
     return EXIT_OK if os.path.exists(lab.console) else EXIT_NOT_RUNNING
 
 
@@ -1064,20 +1253,25 @@ def cmd_reboot_wait(lab: Lab, args) -> int:
     if not boot_id:
         raise LabError("cannot reach the lab node over SSH", EXIT_BOOT)
     t0 = time.monotonic()
+    lab.log("rebooting the lab node; waiting for a new boot id over SSH (at most %d s)" % lab.boot_timeout)
     try:
         subprocess.run(lab.ssh_base(port, 10) + ["systemctl reboot"], stdin=subprocess.DEVNULL,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
     except subprocess.TimeoutExpired:
         pass
     deadline = t0 + lab.boot_timeout
+    said = t0
     while time.monotonic() < deadline:
+        if time.monotonic() - said >= 30:
+            said = time.monotonic()
+            lab.log("not back yet after %.0f s of at most %d s" % (said - t0, lab.boot_timeout))
         if lab.pid() is None:
             raise LabError("QEMU exited during the reboot; console tail:\n" + console_tail(lab), EXIT_BOOT)
         new = lab.ssh_capture(port, "cat /proc/sys/kernel/random/boot_id", timeout=30)
         if new and new != boot_id:
             took = time.monotonic() - t0
             lab.log("rebooted in %.0f s" % took)
-            print(json.dumps({"reboot_s": round(took, 1)}))
+            emit(json.dumps({"reboot_s": round(took, 1)}))
             return EXIT_OK
         time.sleep(3)
     raise LabError("the node did not come back within %d s; console tail:\n%s"
@@ -1100,19 +1294,17 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("console", help="print the path of the serial console log")
     sub.add_parser("reboot-wait", help="reboot the node and wait until SSH is back")
     args = p.parse_args(argv)
-    try:
-        lab = Lab()
-    except LabError as e:
-        print("labctl: error: %s" % e, file=sys.stderr)
-        return e.code
     handler = {"build": cmd_build, "up": cmd_up, "down": cmd_down, "ssh": cmd_ssh,
                "status": cmd_status, "inventory": cmd_inventory, "console": cmd_console,
                "reboot-wait": cmd_reboot_wait}[args.cmd]
+    RESULTS.open()
     try:
-        return handler(lab, args)
+        return handler(Lab(), args)
     except LabError as e:
         print("labctl: error: %s" % e, file=sys.stderr)
         return e.code
     except KeyboardInterrupt:
         print("labctl: interrupted", file=sys.stderr)
         return 130
+    finally:
+        RESULTS.restore()
