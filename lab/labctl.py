@@ -1029,8 +1029,9 @@ def wait_ssh(lab: Lab, port: int, pid: int | None, timeout: float, heartbeat: fl
             return time.monotonic() - t0
         if time.monotonic() - said >= heartbeat:
             said = time.monotonic()
+            last = [ln.strip() for ln in console_tail(lab, 10).splitlines() if ln.strip()]
             lab.log("no SSH yet after %.0f s of at most %.0f s; console: %s"
-                    % (said - t0, timeout, console_tail(lab, 1).strip()[:120]))
+                    % (said - t0, timeout, last[-1][:120] if last else "(empty)"))
         time.sleep(2)
     raise LabError("no SSH on 127.0.0.1:%d after %.0f s (NFV_DPDK_LAB_BOOT_TIMEOUT); console %s, tail:\n%s"
                    % (port, timeout, lab.console, console_tail(lab)), EXIT_BOOT)
