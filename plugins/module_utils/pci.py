@@ -310,6 +310,37 @@ class PciDevice:
     def vfs(self):
         return [address for _index, address in self._virtfns()]
 
+    def config_space(self):
+        """The device's PCI config space bytes as this process may read them (None when unreadable).
+
+        sysfs returns 4096 bytes (PCIe) to root and only the first 64 to other users.
+        """
+        try:
+            with open(self.fs.path(self._attr('config')), 'rb') as handle:
+                return handle.read(PCI_CONFIG_SIZE)
+        except (IOError, OSError):
+            return None
+
+    def sriov_capability(self):
+        """``parse_sriov_capability`` of this device's config space; raises SriovCapabilityError."""
+        data = self.config_space()
+        if data is None:
+            raise SriovCapabilityError('%s/config cannot be read' % self.path)
+        return parse_sriov_capability(data)
+
+    def planned_vfs(self, count):
+        """[(index, address)] of the first ``count`` VFs this PF would get, from its SR-IOV capability.
+
+        First VF Offset and VF Stride are read as the device shows them now,
+        that is for its current NumVFs: the PCIe spec lets a device change them
+        when NumVFs changes (most NICs keep them constant), so the addresses of
+        VFs still to be created are a plan that the kernel confirms when it
+        creates them. Raises SriovCapabilityError.
+        """
+        capability = self.sriov_capability()
+        return [(index, vf_routing_address(self.address, capability['vf_offset'], capability['vf_stride'], index))
+                for index in range(count)]
+
     @property
     def physfn(self):
         target = self.fs.link_name(self._attr('physfn'))
@@ -412,6 +443,83 @@ class PciDevice:
             return None
         device = cls(name, fs)
         return device if device.exists else None
+
+
+# -- SR-IOV extended capability (PCIe base spec, "Single Root I/O Virtualization") --------
+PCI_CONFIG_EXTENDED = 0x100         # extended capabilities start here; the list walks 4 KiB at most
+PCI_CONFIG_SIZE = 0x1000
+PCI_EXT_CAP_ID_SRIOV = 0x0010
+SRIOV_TOTAL_VFS = 0x0e              # offsets inside the capability
+SRIOV_NUM_VFS = 0x10
+SRIOV_VF_OFFSET = 0x14
+SRIOV_VF_STRIDE = 0x16
+SRIOV_VF_DEVICE_ID = 0x1a
+_SRIOV_CAP_SIZE = 0x40
+
+
+class SriovCapabilityError(ValueError):
+    """The SR-IOV capability cannot be read; the message says why (for a warning)."""
+
+
+def _le16(data, position):
+    return data[position] | (data[position + 1] << 8)
+
+
+def parse_sriov_capability(data):
+    """The SR-IOV extended capability from PCI config space bytes.
+
+    Returns {'position', 'total_vfs', 'num_vfs', 'vf_offset', 'vf_stride', 'vf_device_id'}
+    (``vf_device_id`` as 4 hex digits). Raises SriovCapabilityError when the
+    bytes stop before the extended capabilities (sysfs gives unprivileged
+    readers only the first 64 bytes), the list is broken, or it has no SR-IOV
+    capability.
+    """
+    data = bytearray(data or b'')
+    if len(data) < PCI_CONFIG_EXTENDED + 4:
+        raise SriovCapabilityError('the PCI config space shows only %d bytes, not the extended capabilities '
+                                   '(reading them needs root)' % len(data))
+    position = PCI_CONFIG_EXTENDED
+    seen = set()
+    while position and position not in seen:
+        seen.add(position)
+        if position < PCI_CONFIG_EXTENDED or position + 4 > len(data):
+            raise SriovCapabilityError('the extended capability list points at %#x, outside the %d bytes read'
+                                       % (position, len(data)))
+        header = _le16(data, position) | (_le16(data, position + 2) << 16)
+        if header in (0, 0xffffffff):
+            break
+        if header & 0xffff == PCI_EXT_CAP_ID_SRIOV:
+            if position + _SRIOV_CAP_SIZE > len(data):
+                raise SriovCapabilityError('the SR-IOV capability at %#x is cut off at %d bytes' % (position, len(data)))
+            return {
+                'position': position,
+                'total_vfs': _le16(data, position + SRIOV_TOTAL_VFS),
+                'num_vfs': _le16(data, position + SRIOV_NUM_VFS),
+                'vf_offset': _le16(data, position + SRIOV_VF_OFFSET),
+                'vf_stride': _le16(data, position + SRIOV_VF_STRIDE),
+                'vf_device_id': '%04x' % _le16(data, position + SRIOV_VF_DEVICE_ID),
+            }
+        position = (header >> 20) & 0xffc
+    raise SriovCapabilityError('the PCI config space has no SR-IOV extended capability (id %#06x)'
+                               % PCI_EXT_CAP_ID_SRIOV)
+
+
+def vf_routing_address(pf_address, vf_offset, vf_stride, index):
+    """PCI address of VF ``index`` (0-based) of a PF: RID = PF RID + First VF Offset + index * VF Stride.
+
+    The routing ID is bus << 8 | device << 3 | function; VFs stay in the PF's
+    domain and may land on higher bus numbers. Raises SriovCapabilityError when
+    the result leaves bus 0xff or the capability holds no offset (the device
+    reports 0 for an unusable configuration).
+    """
+    pf = PciAddress.parse(pf_address)
+    if not vf_offset or (index > 0 and not vf_stride):
+        raise SriovCapabilityError('the SR-IOV capability reports First VF Offset %d and VF Stride %d, which '
+                                   'give no VF routing ID' % (vf_offset, vf_stride))
+    rid = (pf.bus << 8 | pf.device << 3 | pf.function) + vf_offset + index * vf_stride
+    if rid > 0xffff:
+        raise SriovCapabilityError('VF %d would be beyond bus ff (routing ID %#x)' % (index, rid))
+    return str(PciAddress(pf.domain, rid >> 8, (rid >> 3) & 0x1f, rid & 7))
 
 
 def _safe_ifname(ifname):

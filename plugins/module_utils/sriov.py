@@ -28,7 +28,7 @@ import re
 
 from ansible_collections.nfv.dpdk.plugins.module_utils.hostfs import HostFS
 from ansible_collections.nfv.dpdk.plugins.module_utils.managed_file import ManagedFile, systemd_running, systemd_stale_units
-from ansible_collections.nfv.dpdk.plugins.module_utils.pci import PciAddress, PciDevice, route_interfaces
+from ansible_collections.nfv.dpdk.plugins.module_utils.pci import PciAddress, PciDevice, SriovCapabilityError, route_interfaces
 from ansible_collections.nfv.dpdk.plugins.module_utils.yaml_numbers import (
     MAC_ADDRESS, PCI_ADDRESS, unquoted_number_error, unquoted_number_reason,
 )
@@ -783,7 +783,7 @@ class SriovVfs:
                 self.diffs.append({'before_header': header, 'after_header': header,
                                    'before': ''.join(line + '\n' for line in lines_before),
                                    'after': ''.join(line + '\n' for line in lines_after)})
-        result['vfs'] = self.describe_vfs(pf, ifname)
+        result['vfs'] = self.describe_vfs(pf, ifname, plan)
         if not check:
             remaining = set(pf.vfs)
             for address in old_vfs:
@@ -793,24 +793,68 @@ class SriovVfs:
                                      '(persist: false) or create the VF again' % (address, unit))
         return result
 
-    def describe_vfs(self, pf, ifname):
+    def describe_vfs(self, pf, ifname, plan=None):
+        """The PF's VFs as they are (``planned: false``) and, in check mode, those the run would create.
+
+        In check mode ``plan.num_vfs`` VFs are what the host has after the run:
+        existing VFs beyond it would be removed (left out), missing ones would
+        be created (``planned: true``) at the addresses the PF's SR-IOV
+        capability gives (``PciDevice.planned_vfs``), so that driver_bind can
+        plan their binding before they exist.
+        """
         attributes = {}
-        addresses = pf.vfs
-        if addresses and ifname and self.ip:
+        existing = dict((index, address) for address, index in pf.vf_indexes().items())
+        count = plan.num_vfs if plan is not None and self.module.check_mode else None
+        if count is not None:
+            existing = dict((index, address) for index, address in existing.items() if index < count)
+        if existing and ifname and self.ip:
             try:
                 attributes = self._read_vfinfo(ifname)
             except SriovError as exc:
                 self.module.warn(str(exc))
         described = []
-        for index, address in enumerate(addresses):
-            vf = PciDevice(address, self.fs)
-            entry = {'index': index, 'address': address, 'interfaces': vf.netdevs, 'driver': vf.driver,
+        for index in sorted(existing):
+            vf = PciDevice(existing[index], self.fs)
+            entry = {'index': index, 'address': vf.address, 'planned': False, 'vendor_id': vf.vendor_id,
+                     'device_id': vf.device_id, 'interfaces': vf.netdevs, 'driver': vf.driver,
                      'numa_node': vf.numa_node, 'iommu_group': vf.iommu_group}
             values = attributes.get(index, {})
             for name in VF_ATTRIBUTES:
                 entry[name] = values.get(name)
             described.append(entry)
+        missing = [index for index in range(count or 0) if index not in existing]
+        if missing:
+            described.extend(self._planned_vfs(pf, plan, missing))
         return described
+
+    def _planned_vfs(self, pf, plan, indexes):
+        """Entries for the VFs ``indexes`` that check mode would create (``planned: true``)."""
+        addresses, vf_device = {}, None
+        try:
+            capability = pf.sriov_capability()
+            vf_device = capability['vf_device_id']
+            addresses = dict(pf.planned_vfs(max(indexes) + 1))
+        except SriovCapabilityError as exc:
+            # Guessing (e.g. "the next functions on the PF's bus") would hand driver_bind
+            # addresses that may belong to other devices: no address is safer than a wrong one.
+            self.module.warn('%s (%s): the PCI addresses of the %d VF(s) that would be created are not known, '
+                             'they are returned with address null (planned: true): %s'
+                             % (plan.where, pf.address, len(indexes), exc))
+            addresses, vf_device = {}, None
+        wanted = dict((vf['index'], vf) for vf in plan.vfs)
+        numa_node = pf.numa_node
+        vendor = pf.vendor_id
+        planned = []
+        for index in indexes:
+            entry = {'index': index, 'address': addresses.get(index), 'planned': True, 'vendor_id': vendor,
+                     'device_id': vf_device, 'interfaces': [], 'driver': None, 'numa_node': numa_node,
+                     'iommu_group': None}
+            for name in VF_ATTRIBUTES:
+                entry[name] = wanted.get(index, {}).get(name)
+            if entry['mac'] is not None:
+                entry['mac'] = normalize_mac(entry['mac'])
+            planned.append(entry)
+        return planned
 
 
 _ATTR_OF = {'mac': 'mac', 'vlan': 'vlan', 'qos': 'qos', 'max_tx_rate': 'max_tx_rate', 'min_tx_rate': 'min_tx_rate',

@@ -111,7 +111,10 @@ options:
     default: true
 attributes:
   check_mode:
-    description: Reports what would change (VF count, attributes, unit files) without changing anything.
+    description:
+      - Reports what would change (VF count, attributes, unit files) without changing anything.
+      - RV(pfs[].vfs) then also lists the VFs that would be created (RV(pfs[].vfs[].planned=true)) with the PCI
+        addresses the PF's SR-IOV capability gives them, for M(nfv.dpdk.driver_bind)'s O(nfv.dpdk.driver_bind#module:sriov_plan).
     support: full
   diff_mode:
     description: Shows the C(sriov_numvfs) change, the VF attribute changes and the unit and helper files.
@@ -225,33 +228,59 @@ pfs:
       description: Whether anything of this PF changed.
       type: bool
     vfs:
-      description: The PF's VFs after the run (empty in check mode when they do not exist yet).
+      description:
+        - The PF's VFs after the run, by index.
+        - In check mode, the VFs the run would create are listed too, with RV(pfs[].vfs[].planned=true), and VFs
+          the new count would remove are left out. Pass this list to M(nfv.dpdk.driver_bind) as
+          O(nfv.dpdk.driver_bind#module:sriov_plan) so that its check mode can plan their binding.
       type: list
       elements: dict
       contains:
         index:
           description: VF number.
           type: int
+        planned:
+          description:
+            - V(true) for a VF that does not exist yet and that the run would create (check mode only); V(false)
+              for a VF that exists.
+          type: bool
         address:
-          description: PCI address of the VF.
+          description:
+            - PCI address of the VF.
+            - For a planned VF, computed from the PF's SR-IOV extended capability in its PCI config space
+              (routing ID = PF routing ID + First VF Offset + index * VF Stride). The device reports offset and
+              stride for its current NumVFs, and the PCIe spec lets them change with NumVFs (most NICs keep them
+              constant), so the kernel confirms the address when it creates the VF.
+            - Null for a planned VF when the config space cannot be read (not root, or a short read); a warning says
+              why. The module never guesses an address.
           type: str
           sample: "0000:41:10.0"
+        vendor_id:
+          description: PCI vendor id of the VF (the PF's for a planned VF).
+          type: str
+          sample: "8086"
+        device_id:
+          description: PCI device id of the VF; for a planned VF the VF Device ID of the PF's SR-IOV capability,
+            null when the config space cannot be read.
+          type: str
+          sample: "10ca"
         interfaces:
-          description: Network interfaces of the VF (none when bound to vfio-pci or unbound).
+          description: Network interfaces of the VF (none when bound to vfio-pci or unbound, or planned).
           type: list
           elements: str
         driver:
-          description: Driver bound to the VF, null when none.
+          description: Driver bound to the VF, null when none (and for a planned VF).
           type: str
           sample: igbvf
         numa_node:
-          description: NUMA node of the VF.
+          description: NUMA node of the VF (the PF's for a planned VF).
           type: int
         iommu_group:
-          description: IOMMU group of the VF, null without IOMMU.
+          description: IOMMU group of the VF, null without IOMMU (and for a planned VF, whose group the kernel picks
+            when it creates it).
           type: int
         mac:
-          description: Administrative MAC address the PF holds for the VF.
+          description: Administrative MAC address the PF holds for the VF (for a planned VF, the requested one or null).
           type: str
         vlan:
           description: Port VLAN (0 = none).

@@ -24,6 +24,64 @@ FIXTURES = os.path.join(os.path.dirname(__file__), 'fixtures', 'hosts')
 PCI_CLASS_ETHERNET = '0x020000'
 PCI_CLASS_STORAGE = '0x010000'
 
+# PF (vendor, device) -> VF device id (the VF Device ID of the PF's SR-IOV capability).
+VF_DEVICE_IDS = {
+    ('8086', '10c9'): '10ca',   # 82576 -> 82576 VF (igb -> igbvf)
+    ('8086', '1521'): '1520',   # I350 -> I350 VF
+    ('8086', '1572'): '154c',   # X710 -> XL710/X710 VF (i40e -> iavf)
+    ('8086', '1583'): '154c',   # XL710
+    ('8086', '159b'): '1889',   # E810 -> E810 VF (ice -> iavf)
+    ('15b3', '1017'): '1018',   # ConnectX-5 -> CX-5 VF (mlx5_core)
+    ('15b3', '101d'): '101e',   # ConnectX-6 Dx
+}
+
+# Where the fake config space puts its extended capabilities: AER first, then SR-IOV,
+# so that readers must walk the list (real NICs have several before SR-IOV).
+AER_CAP_POSITION = 0x100
+SRIOV_CAP_POSITION = 0x160
+
+
+def _put16(data, position, value):
+    data[position] = value & 0xff
+    data[position + 1] = (value >> 8) & 0xff
+
+
+def _put32(data, position, value):
+    _put16(data, position, value & 0xffff)
+    _put16(data, position + 2, value >> 16)
+
+
+def _id_or_ffff(text):
+    """A hex id as a number; 0xffff (what an absent function reads as) for tests' malformed ids."""
+    try:
+        return int(str(text), 16) & 0xffff
+    except ValueError:
+        return 0xffff
+
+
+def pci_config_space(vendor, device, total_vfs=None, num_vfs=0, vf_offset=0x80, vf_stride=2, vf_device=None,
+                     size=4096):
+    """PCI config space bytes: ids in the header and, with ``total_vfs``, an SR-IOV extended capability.
+
+    The layout is the PCIe spec's: extended capability headers are
+    id (16 bits) | version (4) | next (12); in the SR-IOV capability TotalVFs
+    is at +0x0e, NumVFs +0x10, First VF Offset +0x14, VF Stride +0x16, VF
+    Device ID +0x1a. The defaults are the 82576's (offset 0x80, stride 2).
+    """
+    data = bytearray(size)
+    _put16(data, 0, _id_or_ffff(vendor))
+    _put16(data, 2, _id_or_ffff(device))
+    if total_vfs is not None and size >= SRIOV_CAP_POSITION + 0x40:
+        _put32(data, AER_CAP_POSITION, 0x0001 | (1 << 16) | (SRIOV_CAP_POSITION << 20))
+        _put32(data, SRIOV_CAP_POSITION, 0x0010 | (1 << 16))
+        _put16(data, SRIOV_CAP_POSITION + 0x0c, total_vfs)      # InitialVFs
+        _put16(data, SRIOV_CAP_POSITION + 0x0e, total_vfs)
+        _put16(data, SRIOV_CAP_POSITION + 0x10, num_vfs)
+        _put16(data, SRIOV_CAP_POSITION + 0x14, vf_offset)
+        _put16(data, SRIOV_CAP_POSITION + 0x16, vf_stride)
+        _put16(data, SRIOV_CAP_POSITION + 0x1a, _id_or_ffff(vf_device))
+    return bytes(data)
+
 
 class FakeHost:
     def __init__(self, root):
@@ -39,6 +97,13 @@ class FakeHost:
         os.makedirs(os.path.dirname(real), exist_ok=True)
         with open(real, 'w') as handle:
             handle.write(content if content.endswith('\n') or content == '' else content + '\n')
+        return real
+
+    def binary_file(self, path, data):
+        real = self.path(path)
+        os.makedirs(os.path.dirname(real), exist_ok=True)
+        with open(real, 'wb') as handle:
+            handle.write(data)
         return real
 
     def read(self, path):
@@ -194,9 +259,20 @@ class FakeHost:
 
     def pci_device(self, address, vendor='0x8086', device='0x1572', pci_class=PCI_CLASS_ETHERNET, driver=None,
                    numa_node=-1, iommu_group=None, sriov_totalvfs=None, sriov_numvfs=0, netdevs=(),
-                   subsystem_vendor=None, subsystem_device=None, parent='/sys/devices/pci0000:00'):
-        """A PCI function, linked from /sys/bus/pci/devices like the kernel does."""
+                   subsystem_vendor=None, subsystem_device=None, parent='/sys/devices/pci0000:00',
+                   sriov_vf_offset=0x80, sriov_vf_stride=2, sriov_vf_device=None, config_size=4096):
+        """A PCI function, linked from /sys/bus/pci/devices like the kernel does.
+
+        Its ``config`` file holds the ids and, for an SR-IOV PF, the SR-IOV capability with
+        ``sriov_vf_offset``/``sriov_vf_stride``/``sriov_vf_device`` (default: the VF id of
+        VF_DEVICE_IDS); ``config_size`` 64 is what an unprivileged reader gets.
+        """
         base = '%s/%s' % (parent, address)
+        vendor_hex, device_hex = str(vendor).lower().replace('0x', ''), str(device).lower().replace('0x', '')
+        vf_device = sriov_vf_device or VF_DEVICE_IDS.get((vendor_hex, device_hex), device_hex)
+        self.binary_file(base + '/config', pci_config_space(
+            vendor_hex, device_hex, sriov_totalvfs, sriov_numvfs, sriov_vf_offset, sriov_vf_stride,
+            str(vf_device).lower().replace('0x', ''), size=config_size))
         self.file(base + '/vendor', vendor)
         self.file(base + '/device', device)
         self.file(base + '/class', pci_class)

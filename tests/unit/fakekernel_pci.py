@@ -30,17 +30,7 @@ import shutil
 import pytest
 
 from ansible_collections.nfv.dpdk.plugins.module_utils.hostfs import HostFS
-
-# PF (vendor, device) -> VF device id.
-VF_DEVICE_IDS = {
-    ('8086', '10c9'): '10ca',   # 82576 -> 82576 VF (igb -> igbvf)
-    ('8086', '1521'): '1520',   # I350 -> I350 VF
-    ('8086', '1572'): '154c',   # X710 -> XL710/X710 VF (i40e -> iavf)
-    ('8086', '1583'): '154c',   # XL710
-    ('8086', '159b'): '1889',   # E810 -> E810 VF (ice -> iavf)
-    ('15b3', '1017'): '1018',   # ConnectX-5 -> CX-5 VF (mlx5_core)
-    ('15b3', '101d'): '101e',   # ConnectX-6 Dx
-}
+from ansible_collections.nfv.dpdk.tests.unit.fakehost import VF_DEVICE_IDS  # noqa: F401 # pylint: disable=unused-import
 
 # (vendor, device) -> the driver the kernel binds when nothing overrides it.
 DEFAULT_DRIVERS = {
@@ -287,10 +277,31 @@ class FakeKernelPci:
         else:
             self._create_vfs(address, wanted)
 
+    def sriov_capability_position(self, pf_address):
+        """Offset of the SR-IOV extended capability in the PF's config space (the kernel's pci_find_ext_capability)."""
+        with open(self.host.path(self.devdir(pf_address) + '/config'), 'rb') as handle:
+            data = handle.read()
+        position = 0x100
+        for _hop in range(64):
+            header = int.from_bytes(data[position:position + 4], 'little')
+            if header & 0xffff == 0x0010:
+                return position, data
+            position = (header >> 20) & 0xffc
+            if not position:
+                break
+        raise AssertionError('fake kernel: %s has no SR-IOV capability in its config space' % pf_address)
+
+    def _set_config_numvfs(self, pf_address, count):
+        """The kernel writes NumVFs into the capability before it enables VFs (and 0 when it removes them)."""
+        position, _data = self.sriov_capability_position(pf_address)
+        with open(self.host.path(self.devdir(pf_address) + '/config'), 'r+b') as handle:
+            handle.seek(position + 0x10)
+            handle.write(count.to_bytes(2, 'little'))
+
     def vf_address(self, pf_address, index):
-        devdir = self.devdir(pf_address)
-        offset = self.fs.read_int(devdir + '/sriov_offset', 0x80)
-        stride = self.fs.read_int(devdir + '/sriov_stride', 2)
+        position, data = self.sriov_capability_position(pf_address)
+        offset = int.from_bytes(data[position + 0x14:position + 0x16], 'little')
+        stride = int.from_bytes(data[position + 0x16:position + 0x18], 'little')
         domain, bus, devfn = pf_address.split(':')
         dev, fn = devfn.split('.')
         rid = (int(bus, 16) << 8) | (int(dev, 16) << 3) | int(fn)
@@ -300,7 +311,9 @@ class FakeKernelPci:
     def _create_vfs(self, pf_address, count):
         devdir = self.devdir(pf_address)
         vendor, device = self._ids(pf_address)
-        vf_device = _hex(self.fs.read(devdir + '/sriov_vf_device')) or VF_DEVICE_IDS.get((vendor, device), device)
+        position, data = self.sriov_capability_position(pf_address)
+        vf_device = '%04x' % int.from_bytes(data[position + 0x1a:position + 0x1c], 'little')
+        self._set_config_numvfs(pf_address, count)
         numa = self.fs.read(devdir + '/numa_node') or '-1'
         autoprobe = self.fs.read(devdir + '/sriov_drivers_autoprobe', '1') == '1'
         parent = os.path.dirname(devdir)
@@ -338,6 +351,7 @@ class FakeKernelPci:
             shutil.rmtree(self.host.path(vf_dir))
             os.unlink(self.host.path(devdir + '/' + name))
         self.vfinfo[pf_address] = []
+        self._set_config_numvfs(pf_address, 0)
         self._plain_write(self.fs, devdir + '/sriov_numvfs', '0')
 
     # -- commands ---------------------------------------------------------------------

@@ -71,9 +71,82 @@ def test_check_mode_reports_and_changes_nothing(fake_kernel, run_module, fake_ho
     assert fake_kernel.writes == []
     assert commands.ran(['*/systemctl', '**']) == [] and commands.ran(['*/ip', 'link', 'set', '**']) == []
     pf = result['pfs'][0]
-    assert pf['numvfs_writes'] == [3] and len(pf['vf_commands']) == 3 and pf['vfs'] == []
+    assert pf['numvfs_writes'] == [3] and len(pf['vf_commands']) == 3
+    # The VFs it would create, at the addresses the 82576's SR-IOV capability gives (offset 0x80, stride 2).
+    assert [(vf['index'], vf['address'], vf['planned']) for vf in pf['vfs']] == [
+        (0, '0000:41:10.0', True), (1, '0000:41:10.2', True), (2, '0000:41:10.4', True)]
+    vf0 = pf['vfs'][0]
+    assert (vf0['vendor_id'], vf0['device_id'], vf0['numa_node'], vf0['driver'], vf0['iommu_group']) == (
+        '8086', '10ca', 0, None, None)
+    assert vf0['mac'] == '02:00:00:00:41:00' and vf0['vlan'] == 100 and pf['vfs'][1]['mac'] is None
     headers = [d['before_header'] for d in result['diff']]
     assert NUMVFS0 in headers and UNIT0 in headers and HELPER in headers
+
+
+def test_planned_addresses_are_the_ones_the_kernel_gives(fake_kernel, run_module):
+    plan = run_module(sriov_vfs, {'pfs': [{'device': PF0, 'num_vfs': 7}]}, check_mode=True)
+    done = run_module(sriov_vfs, {'pfs': [{'device': PF0, 'num_vfs': 7}]})
+    assert not plan.failed and not done.failed, (plan, done)
+    planned = [(vf['index'], vf['address'], vf['device_id']) for vf in plan['pfs'][0]['vfs']]
+    created = [(vf['index'], vf['address'], vf['device_id']) for vf in done['pfs'][0]['vfs']]
+    # The lab README: the 82576's VFs sit at <bus>:10.0, 10.2, ... (RID + 0x80, stride 2).
+    assert planned == created and created[1] == (1, '0000:41:10.2', '10ca') and created[6][1] == '0000:41:11.4'
+    assert all(vf['planned'] for vf in plan['pfs'][0]['vfs'])
+    assert not any(vf['planned'] for vf in done['pfs'][0]['vfs'])
+
+
+@pytest.mark.parametrize('pf, offset, stride, expected', [
+    # A PF on function 1 with stride 1: VFs are consecutive functions.
+    ('0000:3b:00.1', 0x7f, 1, ['0000:3b:10.0', '0000:3b:10.1', '0000:3b:10.2']),
+    # The routing ID carries into the next bus number.
+    ('0000:5e:00.0', 0xfe, 1, ['0000:5e:1f.6', '0000:5e:1f.7', '0000:5f:00.0']),
+    # Stride 4, domain kept.
+    ('0001:18:00.0', 0x08, 4, ['0001:18:01.0', '0001:18:01.4', '0001:18:02.0']),
+])
+def test_planned_addresses_follow_offset_and_stride(fake_kernel, fake_host, run_module, pf, offset, stride, expected):
+    fake_host.pci_device(pf, vendor='0x8086', device='0x1572', driver='i40e', numa_node=1, iommu_group=30,
+                         sriov_totalvfs=32, sriov_vf_offset=offset, sriov_vf_stride=stride, netdevs=['ens9f1'])
+    plan = run_module(sriov_vfs, {'pfs': [{'device': pf, 'num_vfs': 3}], 'persist': False}, check_mode=True)
+    assert not plan.failed, plan
+    vfs = plan['pfs'][0]['vfs']
+    assert [vf['address'] for vf in vfs] == expected
+    assert set((vf['vendor_id'], vf['device_id'], vf['numa_node']) for vf in vfs) == {('8086', '154c', 1)}
+    done = run_module(sriov_vfs, {'pfs': [{'device': pf, 'num_vfs': 3}], 'persist': False})
+    assert [vf['address'] for vf in done['pfs'][0]['vfs']] == expected
+
+
+@pytest.mark.parametrize('config_size, reason', [(64, 'shows only 64 bytes'), (None, 'cannot be read')])
+def test_unreadable_config_space_gives_no_address_and_a_warning(fake_kernel, fake_host, run_module, config_size,
+                                                                reason):
+    config = '/sys/devices/pci0000:40/%s/config' % PF0
+    if config_size is None:
+        __import__('os').unlink(fake_host.path(config))
+    else:
+        # What a user without root reads: the first 64 bytes of the header.
+        with open(fake_host.path(config), 'r+b') as handle:
+            handle.truncate(config_size)
+    result = run_module(sriov_vfs, {'pfs': [{'device': PF0, 'num_vfs': 2}]}, check_mode=True)
+    assert not result.failed and result.changed, result
+    vfs = result['pfs'][0]['vfs']
+    assert [(vf['index'], vf['address'], vf['planned'], vf['device_id']) for vf in vfs] == [
+        (0, None, True, None), (1, None, True, None)]
+    warnings = get_warning_messages()
+    assert any('PCI addresses of the 2 VF(s)' in w and 'address null' in w and reason in w for w in warnings), warnings
+
+
+def test_check_mode_lists_kept_vfs_as_existing_and_new_ones_as_planned(fake_kernel, run_module):
+    create(fake_kernel, 2)
+    more = run_module(sriov_vfs, {'pfs': [{'device': PF0, 'num_vfs': 4}]}, check_mode=True)
+    assert [(vf['address'], vf['planned'], vf['driver']) for vf in more['pfs'][0]['vfs']] == [
+        ('0000:41:10.0', False, 'igbvf'), ('0000:41:10.2', False, 'igbvf'),
+        ('0000:41:10.4', True, None), ('0000:41:10.6', True, None)]
+    fewer = run_module(sriov_vfs, {'pfs': [{'device': PF0, 'num_vfs': 1}]}, check_mode=True)
+    assert [(vf['address'], vf['planned']) for vf in fewer['pfs'][0]['vfs']] == [('0000:41:10.0', False)]
+    none = run_module(sriov_vfs, {'pfs': [{'device': PF0, 'num_vfs': 0}]}, check_mode=True)
+    assert none['pfs'][0]['vfs'] == []
+    same = run_module(sriov_vfs, {'pfs': [{'device': PF0, 'num_vfs': 2}]}, check_mode=True)
+    assert [vf['planned'] for vf in same['pfs'][0]['vfs']] == [False, False]
+    assert not any('not known' in w for w in get_warning_messages())
 
 
 def test_diff_shows_count_attributes_and_unit(fake_kernel, run_module):
