@@ -605,6 +605,176 @@ def _removals(entries, owned_keys):
     return removals
 
 
+# -- putting a change back ----------------------------------------------------------
+
+class KernelArgsRollbackError(BootloaderError):
+    """Putting a change back failed in part; the message says what was put back and what was not."""
+
+
+class KernelArgsRollback:
+    """What one ``ensure_kernel_args(..., rollback=rollback)`` call changed, to undo it exactly.
+
+    A module whose later step fails calls ``restore()``. It puts every edited file
+    back byte for byte (with its mode) and checks it, then regenerates ``grub.cfg``
+    from them (Debian) and checks its kernel lines, or (RHEL) sets each BLS entry's
+    options back to exactly the words, in the order, ``grubby --info=ALL`` showed
+    before, and reads them back. Running ``ensure_kernel_args`` again with the old
+    parameters would not do that: it keeps the tokens but regroups them (and
+    grubby appends them at the end of each entry).
+
+    ``restore()`` returns a sentence naming what was put back, each part checked;
+    it raises ``KernelArgsRollbackError`` naming what was put back and what was
+    NOT, and what the configured command line may still hold, when any part fails.
+    """
+
+    def __init__(self):
+        self.module = None
+        self.fs = None
+        self.platform = None
+        self.owned_keys = []
+        self.desired = []
+        self.previous = []
+        self.written = []
+        self.regenerate = None
+        self.entries = None
+
+    @property
+    def pending(self):
+        """Whether there is anything to put back."""
+        return bool(self.written or self.entries)
+
+    def record(self, module, fs, platform, owned_keys, desired, previous, written, regenerate=None, entries=None):
+        self.module, self.fs, self.platform = module, fs, platform
+        self.owned_keys = list(owned_keys)
+        self.desired = [str(arg) for arg in desired]
+        self.previous = [str(arg) for arg in previous]
+        self.written = list(written)
+        self.regenerate = regenerate
+        self.entries = entries
+
+    def _restore_files(self, done, failed):
+        for managed in reversed(self.written):
+            try:
+                exact = managed.restore()
+            except (IOError, OSError) as exc:
+                failed.append('%s NOT restored: %s' % (managed.path, exc))
+                continue
+            if exact:
+                done.append('%s restored byte for byte' % managed.path)
+            else:
+                failed.append('%s NOT restored: it does not read back as before' % managed.path)
+
+    def _still_holds(self):
+        return ' '.join(self.desired) or 'none of its previous %s parameters' % '/'.join(self.owned_keys)
+
+    def restore(self):
+        if not self.pending:
+            return 'nothing was changed on the boot configuration'
+        done, failed, hint = [], [], None
+        if self.platform == PLATFORM_DEBIAN:
+            self._restore_files(done, failed)
+            if failed:
+                failed.append('%s NOT regenerated (its inputs are not back as they were)' % GRUB_CFG)
+                hint = 'restore %s from the backups and run %s' % (', '.join(m.path for m in self.written),
+                                                                   os.path.basename(self.regenerate[0]))
+            else:
+                self._regenerate_debian(done, failed)
+                if failed:
+                    hint = 'fix that and run %s' % os.path.basename(self.regenerate[0])
+        else:
+            self._restore_entries(done, failed)
+            # After grubby: newer grubby keeps /etc/kernel/cmdline and /etc/default/grub in step itself.
+            self._restore_files(done, failed)
+            if failed:
+                hint = 'set the entries back with grubby --update-kernel=<kernel> --args/--remove-args'
+        if failed:
+            raise KernelArgsRollbackError('put back: %s; NOT put back: %s; the configured kernel command line may still '
+                                          'hold %s; %s' % ('; '.join(done) or 'nothing', '; '.join(failed),
+                                                           self._still_holds(), hint))
+        return '; '.join(done)
+
+    def _regenerate_debian(self, done, failed):
+        argv = self.regenerate
+        rc, out, err = self.module.run_command(argv)
+        if rc != 0:
+            holds = ''
+            if grub_cfg_is_generated(self.fs) and not stale_grub_cfg_lines(self.fs, self.owned_keys, self.desired):
+                holds = ' (its kernel lines hold %s: checked)' % self._still_holds()
+            failed.append('%s NOT regenerated: %s failed (rc=%d): %s%s'
+                          % (GRUB_CFG, ' '.join(argv), rc, (err or out).strip(), holds))
+            return
+        if not grub_cfg_is_generated(self.fs):
+            done.append('%s regenerated (%s rc=0; no 10_linux section to check)' % (GRUB_CFG, ' '.join(argv)))
+        elif stale_grub_cfg_lines(self.fs, self.owned_keys, self.previous):
+            failed.append('%s regenerated, but its kernel lines do not hold the previous parameters (%s)'
+                          % (GRUB_CFG, ' '.join(self.previous) or 'none'))
+        else:
+            done.append('%s regenerated (its kernel lines hold the previous parameters: checked)' % GRUB_CFG)
+
+    def _restore_entries(self, done, failed):
+        if not self.entries:
+            return
+        grubby = Grubby(self.module)
+        try:
+            now = dict((entry['kernel'], entry) for entry in grubby.info('ALL'))
+        except BootloaderError as exc:
+            failed.append('boot entries NOT put back: %s' % exc)
+            return
+        for before in self.entries:
+            current = now.get(before['kernel'])
+            if current is None:
+                failed.append('boot entry %s NOT put back: grubby no longer lists it' % before['kernel'])
+                continue
+            argv = exact_args_argv(grubby.path, before['kernel'], split_words(before['args']), split_words(current['args']))
+            if argv is None:
+                continue
+            rc, out, err = self.module.run_command(argv)
+            if rc != 0:
+                failed.append('boot entry %s NOT put back: %s failed (rc=%d): %s'
+                              % (before['kernel'], ' '.join(argv), rc, (err or out).strip()))
+                before['failed'] = True
+        try:
+            after = dict((entry['kernel'], entry) for entry in grubby.info('ALL'))
+        except BootloaderError as exc:
+            failed.append('boot entries NOT checked after putting them back: %s' % exc)
+            return
+        for before in self.entries:
+            if before.get('failed') or before['kernel'] not in now:
+                continue
+            current = after.get(before['kernel'])
+            if current is not None and split_words(current['args']) == split_words(before['args']):
+                done.append('options of boot entry %s restored exactly (checked with grubby --info=ALL)' % before['kernel'])
+            else:
+                failed.append('boot entry %s NOT put back: its options read %r, not %r'
+                              % (before['kernel'], current['args'] if current else None, before['args']))
+
+
+def exact_args_argv(grubby_path, kernel, before, now):
+    """grubby arguments that turn the option words ``now`` of one entry into exactly ``before``.
+
+    grubby removes first, then replaces a word with the same key in place or appends:
+    everything after the longest common prefix is removed and the old words are added
+    back in their order. The prefix is shortened while it holds a key of a word to add,
+    so no added word lands in the prefix. None when the words are already ``before``.
+    """
+    if now == before:
+        return None
+
+    def key(word):
+        return word.split('=', 1)[0]
+    prefix = 0
+    while prefix < min(len(before), len(now)) and before[prefix] == now[prefix]:
+        prefix += 1
+    while prefix > 0 and set(key(word) for word in now[:prefix]) & set(key(word) for word in before[prefix:]):
+        prefix -= 1
+    argv = [grubby_path, '--update-kernel=%s' % kernel]
+    if now[prefix:]:
+        argv.append('--remove-args=%s' % ' '.join(now[prefix:]))
+    if before[prefix:]:
+        argv.append('--args=%s' % ' '.join(before[prefix:]))
+    return argv
+
+
 # -- the API ------------------------------------------------------------------------
 
 def _validate(owned_keys, desired):
@@ -637,8 +807,19 @@ def _apply_files(module, fs, texts):
 
 
 def _restore(written):
+    """Put the files back; returns the note for a failure message, naming only what reads back as before."""
+    exact, not_exact = [], []
     for managed in reversed(written):
-        managed.restore()
+        try:
+            (exact if managed.restore() else not_exact).append(managed.path)
+        except (IOError, OSError) as exc:
+            not_exact.append('%s (%s)' % (managed.path, exc))
+    notes = []
+    if exact:
+        notes.append('restored ' + ', '.join(sorted(exact)))
+    if not_exact:
+        notes.append('NOT restored ' + ', '.join(sorted(not_exact)))
+    return '; ' + '; '.join(notes) if notes else ''
 
 
 def _diffs(fs, texts):
@@ -654,13 +835,15 @@ def _regenerate_debian(module):
     return [module.get_bin_path('grub-mkconfig', required=True), '-o', GRUB_CFG]
 
 
-def ensure_kernel_args(module, owned_keys, desired, fs=None):
+def ensure_kernel_args(module, owned_keys, desired, fs=None, rollback=None):
     """Make the configured parameters with ``owned_keys`` exactly ``desired`` (in order).
 
     Returns ``{'changed', 'reboot_required', 'configured_cmdline', 'running_cmdline',
     'backup_file', 'backup_files', 'platform'}`` plus ``diff`` when ``module._diff``.
     Fails the module (``fail_json``) on bad input, unsupported platforms, files
     it cannot edit safely, and failed regeneration (after restoring the files).
+    ``rollback`` (a ``KernelArgsRollback``) records what was changed, so that a
+    later failure of the calling module can put it back exactly.
     """
     fs = fs or HostFS()
     try:
@@ -669,8 +852,8 @@ def ensure_kernel_args(module, owned_keys, desired, fs=None):
         running = running_cmdline(fs)
         reboot_required = not _parse(running, PROC_CMDLINE).matches(owned_keys, desired)
         if platform == PLATFORM_DEBIAN:
-            return _ensure_debian(module, fs, owned_keys, desired, running, reboot_required)
-        return _ensure_rhel(module, fs, owned_keys, desired, running, reboot_required)
+            return _ensure_debian(module, fs, owned_keys, desired, running, reboot_required, rollback)
+        return _ensure_rhel(module, fs, owned_keys, desired, running, reboot_required, rollback)
     except (BootloaderError, KernelCmdlineError) as exc:
         module.fail_json(msg=str(exc))
     except (IOError, OSError) as exc:
@@ -696,6 +879,11 @@ def _backups(written):
     return [managed.fs.unroot(managed.backup_file) for managed in written if managed.backup_file]
 
 
+def grub_cfg_is_generated(fs):
+    """Whether ``grub.cfg`` has the 10_linux section whose kernel lines can be checked."""
+    return _LINUX_SECTION.search(fs.read_raw(GRUB_CFG) or '') is not None
+
+
 _LINUX_SECTION = re.compile(r'^### BEGIN /etc/grub\.d/10_linux ###$(.*?)^### END /etc/grub\.d/10_linux ###$', re.M | re.S)
 _LINUX_LINE = re.compile(r'^([ \t]*linux(?:16|efi)?[ \t]+\S+)[ \t]*(.*?)[ \t]*$', re.M)
 
@@ -719,7 +907,7 @@ def stale_grub_cfg_lines(fs, owned_keys, desired):
     return stale
 
 
-def _ensure_debian(module, fs, owned_keys, desired, running, reboot_required):
+def _ensure_debian(module, fs, owned_keys, desired, running, reboot_required, rollback=None):
     defaults = GrubDefaults.read(fs)
     texts = plan_grub_defaults(defaults, owned_keys, desired)
     if texts:
@@ -743,14 +931,16 @@ def _ensure_debian(module, fs, owned_keys, desired, running, reboot_required):
     written = _apply_files(module, fs, texts)
     rc, out, err = module.run_command(argv)
     if rc != 0:
-        _restore(written)
-        module.fail_json(msg='%s failed (rc=%d)%s: %s'
-                         % (' '.join(argv), rc, '; restored ' + ', '.join(sorted(texts)) if texts else '', (err or out).strip()),
+        note = _restore(written)
+        module.fail_json(msg='%s failed (rc=%d)%s: %s' % (' '.join(argv), rc, note, (err or out).strip()),
                          rc=rc, stdout=out, stderr=err, cmd=argv)
+    if rollback is not None:
+        previous = _parse(defaults.cmdline(), 'the GRUB defaults').select(owned_keys)
+        rollback.record(module, fs, PLATFORM_DEBIAN, owned_keys, desired, previous, written, regenerate=argv)
     return _result(PLATFORM_DEBIAN, True, reboot_required, configured, running, _backups(written), module, diff)
 
 
-def _ensure_rhel(module, fs, owned_keys, desired, running, reboot_required):
+def _ensure_rhel(module, fs, owned_keys, desired, running, reboot_required, rollback=None):
     grubby = Grubby(module)
     defaults = GrubDefaults.read(fs, required=False) if fs.exists(GRUB_DEFAULT) else None
     texts = plan_grub_defaults(defaults, owned_keys, desired) if defaults else {}
@@ -789,11 +979,14 @@ def _ensure_rhel(module, fs, owned_keys, desired, running, reboot_required):
     if argv:
         rc, out, err = module.run_command(argv)
         if rc != 0:
-            _restore(written)
-            module.fail_json(msg='%s failed (rc=%d)%s: %s'
-                             % (' '.join(argv), rc, '; restored ' + ', '.join(sorted(texts)) if texts else '',
-                                (err or out).strip()), rc=rc, stdout=out, stderr=err, cmd=argv)
+            note = _restore(written)
+            module.fail_json(msg='%s failed (rc=%d)%s: %s' % (' '.join(argv), rc, note, (err or out).strip()),
+                             rc=rc, stdout=out, stderr=err, cmd=argv)
         configured = grubby.default_args()
+    if rollback is not None:
+        previous = _grubby_cmdline(entries[0]['args']).select(owned_keys)
+        rollback.record(module, fs, PLATFORM_RHEL, owned_keys, desired, previous, written,
+                        entries=[{'kernel': entry['kernel'], 'args': entry['args']} for entry in entries] if argv else None)
     return _result(PLATFORM_RHEL, True, reboot_required, configured, running, _backups(written), module, diff)
 
 

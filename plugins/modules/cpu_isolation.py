@@ -247,7 +247,7 @@ backup_files:
   returned: always
   type: list
   elements: str
-  sample: [/etc/default/irqbalance.12345.2026-11-23@10:00:00~]
+  sample: [/etc/default/irqbalance.12345.2026-11-23@10:00:00.123456~]
 irqbalance_file:
   description: The irqbalance configuration file managed, or null when irqbalance is not installed or O(irqbalance=false).
   returned: always

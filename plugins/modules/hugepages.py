@@ -27,8 +27,13 @@ description:
     kernels (for example Ubuntu 22.04's 5.15) they are set early at boot by a oneshot systemd unit
     instead, see O(per_node_boot).
   - The boot configuration changes first, so that a platform or GRUB file the backend cannot edit is refused
-    before anything changed; when a later runtime step fails, the pools, mounts and the hugepage parameters
-    of the kernel command line are put back as they were before the module failed.
+    before anything changed; when a later runtime step fails, the pools, mounts and boot unit are put back, and so is
+    the boot configuration, exactly: the GRUB files edited are restored byte for byte and C(grub.cfg) is regenerated
+    from them (Debian/Ubuntu), or each BLS entry gets back the very options, in their order, that C(grubby --info=ALL)
+    showed before (RHEL family). Each part is read back before the message calls it restored. When putting the boot
+    configuration back fails too (for example C(update-grub) fails again), the message keeps the first error
+    (C(requested N, obtained M)) and says what was put back, what was NOT, and what the configured kernel command
+    line may still hold.
   - Before it changes anything the module checks every input, including that the requested
     pages fit in the node's (or host's) memory minus O(min_free_memory), that each size is one
     the kernel supports, that each NUMA node exists and that the CPU can map 1G pages
@@ -81,6 +86,9 @@ options:
   runtime:
     description:
       - Set the pools now through sysfs.
+      - With O(runtime=false) and O(boot=false) the module fails when O(pools) is given (the pools would be
+        set neither now nor at boot), and when neither O(mounts) nor O(default_size) is given either
+        (nothing to do). O(mounts) alone, or O(default_size) as an assertion, are allowed.
     type: bool
     default: true
   boot:
@@ -313,7 +321,7 @@ backup_file:
   description: Backup of the boot configuration file edited, when one was edited.
   returned: when O(boot=true) and the boot configuration changed
   type: str
-  sample: /etc/default/grub.12345.2026-01-01@00:00:00~
+  sample: /etc/default/grub.12345.2026-01-01@00:00:00.123456~
 default_size:
   description: The running default hugepage size (C(Hugepagesize) in C(/proc/meminfo)).
   returned: always
@@ -333,14 +341,15 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nfv.dpdk.plugins.module_utils.bootloader import ensure_kernel_args, read_configured_cmdline
+from ansible_collections.nfv.dpdk.plugins.module_utils.bootloader import (
+    KernelArgsRollback, KernelArgsRollbackError, ensure_kernel_args,
+)
 from ansible_collections.nfv.dpdk.plugins.module_utils.hostfs import HostFS
 from ansible_collections.nfv.dpdk.plugins.module_utils.hugepage_pool import (
     KB_PER_GB, HugepagePool, HugepageSizeError, HugepageState, cpu_flags, format_size, parse_memory,
     parse_size, pool_dir, pool_label, set_pool,
 )
-from ansible_collections.nfv.dpdk.plugins.module_utils.kernel_cmdline import KernelCmdline, KernelCmdlineError
-from ansible_collections.nfv.dpdk.plugins.module_utils.managed_file import ManagedFile, systemd_daemon_reload
+from ansible_collections.nfv.dpdk.plugins.module_utils.managed_file import ManagedFile, systemd_daemon_reload, systemd_stale_units
 
 OWNED_KEYS = ['default_hugepagesz', 'hugepagesz', 'hugepages']
 UNIT_NAME = 'nfv-dpdk-hugepages.service'
@@ -464,12 +473,24 @@ class Hugepages:
             self.fail('this kernel has no hugepage pools (%s is missing or empty): it lacks CONFIG_HUGETLBFS'
                       % '/sys/kernel/mm/hugepages')
         present = self.params['state'] == 'present'
+        self._validate_scope()
         self._validate_pools(present)
         self._validate_default_size(present)
         self._validate_flags()
         self._validate_boot()
         self._validate_memory()
         self._validate_mounts(present)
+
+    def _validate_scope(self):
+        """Refuse a call that would silently do nothing: pools neither set now nor reserved at boot."""
+        if self.params['runtime'] or self.params['boot']:
+            return
+        if self.params['pools']:
+            self.fail('runtime and boot are both false: the pools given would be set neither now (runtime=true) nor '
+                      'at boot (boot=true); enable one of them, or leave pools out to only manage mounts')
+        if not self.params['mounts'] and self.params['default_size'] is None:
+            self.fail('runtime and boot are both false and no mounts or default_size are given: nothing to do; '
+                      'set runtime=true (pools now) and/or boot=true (pools at boot)')
 
     def _validate_pools(self, present):
         seen = {}
@@ -821,18 +842,13 @@ class Hugepages:
                 diffs.append(unit['diff'])
             if not self.module.check_mode:
                 systemd_daemon_reload(self.module, self.fs)
+        elif systemd_stale_units(self.module, [UNIT_NAME], self.fs):
+            # The file is right but systemd runs an older definition (a run killed during daemon-reload).
+            result['changed'] = True
+            if not self.module.check_mode:
+                systemd_daemon_reload(self.module, self.fs)
         if self.unit_enable == 'enable':
             systemctl('enable')
-
-    def _previous_boot_args(self):
-        """The owned parameters configured now, to put back if a later step fails."""
-        configured, reason = read_configured_cmdline(self.module, self.fs)
-        if configured is None:
-            self.fail('boot: cannot read the configured kernel command line: %s' % reason)
-        try:
-            return [str(arg) for arg in KernelCmdline.parse(configured).select(OWNED_KEYS)]
-        except KernelCmdlineError as exc:
-            self.fail('boot: cannot parse the configured kernel command line: %s' % exc)
 
     def run(self):
         self.validate()
@@ -840,7 +856,7 @@ class Hugepages:
                   'default_size': format_size(self.state.default_size_kb) if self.state.default_size_kb else None}
         diffs = []
         compacted = {}
-        undo = {'boot': None, 'pools': [], 'unit': False, 'enable': None}
+        undo = {'boot': KernelArgsRollback(), 'pools': [], 'unit': False, 'enable': None}
 
         def failure(msg, **kwargs):
             notes = [self._restore_pools(undo['pools'])]
@@ -850,16 +866,18 @@ class Hugepages:
             if undo['enable']:
                 opposite = 'disable' if undo['enable'] == 'enable' else 'enable'
                 self.module.run_command([self.bins['systemctl'], opposite, UNIT_NAME])
-            if undo['boot'] is not None:
-                ensure_kernel_args(self.module, owned_keys=OWNED_KEYS, desired=undo['boot'])
-                notes.append('the kernel command line was put back to: %s' % (' '.join(undo['boot']) or 'no hugepage parameters'))
+            if undo['boot'].pending:
+                # The files as they were, byte for byte, not the old tokens again (which would regroup them).
+                try:
+                    notes.append('boot configuration put back: %s' % undo['boot'].restore())
+                except KernelArgsRollbackError as exc:
+                    notes.append('boot configuration NOT fully put back: %s' % exc)
             self.fail('%s; %s' % (msg, '; '.join(notes)), **kwargs)
 
         # The boot configuration first: the backend refuses unsupported platforms and files it
         # cannot edit before anything changed. Runtime failures below put it back.
         if self.params['boot']:
-            previous = self._previous_boot_args()
-            boot = ensure_kernel_args(self.module, owned_keys=OWNED_KEYS, desired=self.boot_args)
+            boot = ensure_kernel_args(self.module, owned_keys=OWNED_KEYS, desired=self.boot_args, rollback=undo['boot'])
             result['cmdline'] = ' '.join(self.boot_args)
             result['configured_cmdline'] = boot.get('configured_cmdline')
             result['reboot_required'] = bool(boot.get('reboot_required'))
@@ -867,8 +885,6 @@ class Hugepages:
                 result['backup_file'] = boot['backup_file']
             if boot.get('changed'):
                 result['changed'] = True
-                if not self.module.check_mode:
-                    undo['boot'] = previous
                 diff = boot.get('diff')
                 diffs.extend(diff if isinstance(diff, list) else [diff] if diff else [])
             self.apply_unit(result, diffs, undo, failure)

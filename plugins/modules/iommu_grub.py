@@ -183,13 +183,13 @@ backup_file:
   description: Backup of the GRUB defaults file this run edited (the first one when several), or null.
   returned: always
   type: str
-  sample: /etc/default/grub.12345.2026-11-23@10:00:00~
+  sample: /etc/default/grub.12345.2026-11-23@10:00:00.123456~
 backup_files:
   description: Backups of every GRUB defaults file this run edited.
   returned: always
   type: list
   elements: str
-  sample: [/etc/default/grub.12345.2026-11-23@10:00:00~]
+  sample: [/etc/default/grub.12345.2026-11-23@10:00:00.123456~]
 diff:
   description:
     - The change of the GRUB defaults file, or a list of changes when more than one file (or, on RHEL, the

@@ -300,7 +300,7 @@ backup_file:
   description: The copy of the previous file, when one was made.
   returned: when changed and O(backup=true) and not in check mode
   type: str
-  sample: /var/lib/kubelet/config.yaml.12345.2026-01-01@00:00:00~
+  sample: /var/lib/kubelet/config.yaml.12345.2026-01-01@00:00:00.123456~
 errors:
   description: Every reason the kubelet would refuse the configuration (the task fails when there is one).
   returned: failure

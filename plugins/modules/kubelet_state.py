@@ -132,7 +132,7 @@ removed:
     backup_file:
       description: Where a copy of it is kept (null in check mode).
       type: str
-      sample: /var/lib/kubelet/cpu_manager_state.1234.2026-01-01@00:00:00~
+      sample: /var/lib/kubelet/cpu_manager_state.1234.2026-01-01@00:00:00.123456~
     policy:
       description: The policy recorded in the checkpoint.
       type: str
@@ -165,6 +165,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.nfv.dpdk.plugins.module_utils.cpuset import CpuSet, CpuSetError
 from ansible_collections.nfv.dpdk.plugins.module_utils.hostfs import HostFS
+from ansible_collections.nfv.dpdk.plugins.module_utils.managed_file import backup_copy
 from ansible_collections.nfv.dpdk.plugins.module_utils.kubelet import (
     STATE_FILES, Quantity, QuantityError, cpu_state_stale, memory_state_stale, read_state,
 )
@@ -243,7 +244,7 @@ class KubeletState:
             self.diffs.append({'before_header': path, 'after_header': path, 'before': text, 'after': ''})
             if not self.module.check_mode:
                 real = self.fs.path(path)
-                backup = self.module.backup_local(real)
+                backup = backup_copy(self.module, real)
                 entry['backup_file'] = self.fs.unroot(backup)
                 os.unlink(real)
             self.result['removed'].append(entry)

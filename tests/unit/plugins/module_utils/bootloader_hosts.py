@@ -47,7 +47,7 @@ def debian_host(fake_host, commands, grub=GRUB, cmdline=BOOT + ' quiet', os_rele
 
 
 class FakeGrubby:
-    """grubby on BLS entries: ``--info=ALL|DEFAULT`` and ``--update-kernel=ALL --args --remove-args``.
+    """grubby on BLS entries: ``--info=ALL|DEFAULT`` and ``--update-kernel=ALL|<kernel> --args --remove-args``.
 
     Updates follow grubby's shell implementation: each removal drops the first
     word spelled the same (or with that key when it has no value); each added
@@ -61,7 +61,7 @@ class FakeGrubby:
         self.rc = rc
         self.err = err
         commands.provide('grubby')
-        commands.on(['/usr/bin/grubby', '--update-kernel=ALL', '**'], rc=rc, err=err, effect=self._update)
+        commands.on(['/usr/bin/grubby', '--update-kernel=*', '**'], rc=rc, err=err, effect=self._update)
         self._answer()
 
     def _info(self, entries):
@@ -85,12 +85,15 @@ class FakeGrubby:
         if self.rc != 0:
             return
         add, remove = [], []
+        which = argv[1][len('--update-kernel='):]
         for option in argv[2:]:
             if option.startswith('--args='):
                 add = option[len('--args='):].split()
             elif option.startswith('--remove-args='):
                 remove = option[len('--remove-args='):].split()
         for entry in self.entries:
+            if which != 'ALL' and entry['kernel'] != which:
+                continue
             words = entry['args'].split()
             for arg in remove:
                 for i, word in enumerate(words):

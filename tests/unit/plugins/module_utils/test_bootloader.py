@@ -496,3 +496,22 @@ def test_sh_reads_the_files_as_we_do_before_and_after_the_edit(fake_host, comman
     linux, default = _sh_values(path)
     assert (linux, default) == (ours.value('GRUB_CMDLINE_LINUX'), ours.value('GRUB_CMDLINE_LINUX_DEFAULT'))
     assert bootloader._parse(linux + ' ' + default, 'sh').select(IOMMU) == [KernelArg.parse(a) for a in ON]
+
+
+# -- exact put-back of BLS entry options (issue 17) ---------------------------------------------
+
+def test_exact_args_argv_restores_order_through_grubby_semantics(commands):
+    from ansible_collections.nfv.dpdk.plugins.module_utils.bootloader import exact_args_argv
+    from ansible_collections.nfv.dpdk.tests.unit.plugins.module_utils.bootloader_hosts import FakeGrubby
+    before = 'ro hugepagesz=1G hugepages=4 hugepagesz=2M hugepages=512 quiet $tuned_params'
+    now = 'ro hugepagesz=1G quiet $tuned_params hugepages=8'
+    grubby = FakeGrubby(commands, [{'kernel': '/boot/vmlinuz-x', 'args': now}])
+    argv = exact_args_argv('/usr/bin/grubby', '/boot/vmlinuz-x', before.split(), now.split())
+    # 'hugepagesz' is in the common prefix 'ro hugepagesz=1G' and among the words to add: the prefix
+    # shrinks to 'ro', or grubby would replace the prefix's word in place instead of appending.
+    assert argv == ['/usr/bin/grubby', '--update-kernel=/boot/vmlinuz-x',
+                    '--remove-args=hugepagesz=1G quiet $tuned_params hugepages=8',
+                    '--args=hugepagesz=1G hugepages=4 hugepagesz=2M hugepages=512 quiet $tuned_params']
+    commands.run(argv)
+    assert grubby.args(0) == before
+    assert exact_args_argv('/usr/bin/grubby', '/boot/vmlinuz-x', before.split(), before.split()) is None

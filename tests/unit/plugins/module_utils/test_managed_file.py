@@ -62,3 +62,53 @@ def test_mode_applies_to_new_and_replaced_files(fake_host):
     assert os.stat(fake_host.path(script)).st_mode & 0o777 == 0o755
     ManagedFile(_module(), script, '#!/bin/sh\nexit 0\n', mode=0o700).apply()
     assert os.stat(fake_host.path(script)).st_mode & 0o777 == 0o700
+
+
+# -- backups never overwrite each other (issue 17) ---------------------------------------------
+
+def test_two_backups_of_one_file_in_the_same_second_both_survive(fake_host, monkeypatch):
+    import time
+    from ansible_collections.nfv.dpdk.plugins.module_utils import managed_file
+    # ansible's backup_local would name both <file>.<pid>.<same second>~: the second would overwrite the first.
+    monkeypatch.setattr(time, 'time', lambda: 1767225600.25)
+    fake_host.file(UNIT, 'first\n')
+    first = ManagedFile(_module(), UNIT, 'second\n').apply()
+    second = ManagedFile(_module(), UNIT, 'third\n').apply()
+    assert first['backup_file'] != second['backup_file']
+    assert fake_host.read(first['backup_file']) == 'first\n'
+    assert fake_host.read(second['backup_file']) == 'second\n'
+    assert first['backup_file'].endswith('.250000~') and second['backup_file'].endswith('.250000~1')
+    assert managed_file.backup_name('/x', now=1767225600.25, pid=7).startswith('/x.7.')
+
+
+def test_backup_keeps_mode_and_a_taken_name_is_never_reused(fake_host):
+    import os
+    from ansible_collections.nfv.dpdk.plugins.module_utils.managed_file import backup_copy, backup_name
+    fake_host.file(UNIT, 'unit\n')
+    real = fake_host.path(UNIT)
+    os.chmod(real, 0o640)
+    taken = backup_name(real, now=100.0)
+    with open(taken, 'w') as handle:
+        handle.write('somebody else\n')
+    made = backup_copy(_module(), real, now=100.0)
+    assert made == taken + '1'
+    assert open(taken).read() == 'somebody else\n' and open(made).read() == 'unit\n'
+    assert os.stat(made).st_mode & 0o777 == 0o640
+
+
+def test_restore_is_byte_for_byte_and_checked(fake_host):
+    import os
+    raw = b'# caf\xe9 (latin-1, not UTF-8)\r\nExecStart=/bin/true\n'
+    real = fake_host.path(UNIT)
+    os.makedirs(os.path.dirname(real))
+    with open(real, 'wb') as handle:
+        handle.write(raw)
+    os.chmod(real, 0o600)
+    managed = ManagedFile(_module(), UNIT, '[Unit]\n')
+    assert managed.apply()['changed']
+    assert managed.restore() is True
+    assert open(real, 'rb').read() == raw and os.stat(real).st_mode & 0o777 == 0o600
+    # Changed again behind its back after a restore: the check tells.
+    with open(real, 'w') as handle:
+        handle.write('other\n')
+    assert managed.is_as_before() is False

@@ -178,10 +178,21 @@ def test_state_absent_releases_listed_pools(fake_host, monkeypatch, run_module):
     assert not run_module(hugepages, {'state': 'absent', 'pools': [{'size': '2M', 'node': 0}]}).changed
 
 
-def test_runtime_false_leaves_pools_alone(fake_host, kernel, run_module):
-    result = run_module(hugepages, {'runtime': False, 'pools': [{'size': '2M', 'count': 8}]})
-    assert not result.changed and kernel.writes == []
-    assert result['pools'][0]['after']['persistent'] == 0
+@pytest.mark.parametrize('args', [{'runtime': False, 'pools': [{'size': '2M', 'count': 8}]},
+                                  {'runtime': False, 'boot': False}])
+def test_runtime_false_and_boot_false_is_refused(fake_host, kernel, commands, run_module, args):
+    before = fake_host.snapshot()
+    result = run_module(hugepages, args)
+    assert result.failed and 'runtime and boot are both false' in result['msg']
+    assert 'runtime=true' in result['msg'] and 'boot=true' in result['msg']
+    assert kernel.writes == [] and commands.calls == [] and fake_host.snapshot() == before
+
+
+def test_runtime_false_and_boot_false_still_manages_mounts(fake_host, kernel, commands, run_module):
+    commands.provide('mount')
+    commands.on(['/usr/bin/mount', '**'])
+    result = run_module(hugepages, {'runtime': False, 'mounts': [{'path': '/mnt/h'}]})
+    assert not result.failed and result.changed and kernel.writes == []
 
 
 def test_surplus_pages_are_not_persistent(fake_host, kernel, run_module):
@@ -350,8 +361,8 @@ def test_boot_and_runtime_failure_puts_the_command_line_back(fake_host, monkeypa
     result = run_module(hugepages, {'boot': True, 'pools': [{'size': '1G', 'count': 2, 'node': 0}]})
     assert result.failed and 'requested 2 pages, obtained 0' in result['msg']
     assert 'reserve them at boot with boot=true and runtime=false' in result['msg']
-    assert 'kernel command line was put back to: hugepagesz=1G hugepages=0:1' in result['msg']
-    assert grub_cmdline(fake_host) == 'GRUB_CMDLINE_LINUX="console=ttyS0,115200n8 hugepagesz=1G hugepages=0:1"'
+    assert 'boot configuration put back: /etc/default/grub restored byte for byte' in result['msg']
+    assert fake_host.read('/etc/default/grub') == old
     assert commands.calls == [UPDATE, UPDATE]
 
 
@@ -558,3 +569,152 @@ def test_memory_check_allows_shrinking_and_honours_min_free_memory(fake_host, mo
     assert refused.failed and 'at most 7680 MiB of hugepages' in refused['msg']
     assert run_module(hugepages, {'pools': [{'size': '1G', 'count': 8, 'node': 0}], 'min_free_memory': '0'}).changed
     assert run_module(hugepages, {'pools': [{'size': '1G', 'count': 8, 'node': 0}], 'min_free_memory': '0%'}).changed is False
+
+
+# -- putting the boot configuration back exactly (issue 17) ------------------------------------
+
+# Owned parameters spread over both variables and between foreign ones: ensure_kernel_args with the
+# old tokens would regroup them (and drop them from GRUB_CMDLINE_LINUX_DEFAULT); restore must not.
+SCATTERED = ('GRUB_DEFAULT=0\n# keep this comment\nGRUB_CMDLINE_LINUX_DEFAULT="quiet hugepages=0:1  splash"\n'
+             "GRUB_CMDLINE_LINUX='hugepagesz=1G console=ttyS0,115200n8'\n")
+
+
+def grub_cfg_generator(fake_host):
+    """update-grub's effect: a grub.cfg whose 10_linux kernel line carries the GRUB defaults' command line."""
+    from ansible_collections.nfv.dpdk.plugins.module_utils.bootloader import GrubDefaults
+
+    def generate(argv):
+        line = GrubDefaults.read(HostFS()).cmdline()
+        fake_host.file('/boot/grub/grub.cfg', '### BEGIN /etc/grub.d/10_linux ###\n'
+                       '\tlinux\t/boot/vmlinuz-6.1.0-28-amd64 root=UUID=5b12f430 ro %s\n'
+                       '### END /etc/grub.d/10_linux ###\n' % line)
+    return generate
+
+
+def test_rollback_restores_the_grub_files_byte_for_byte(fake_host, monkeypatch, commands, run_module):
+    numa_host(fake_host)
+    FakeHugetlb(fake_host, monkeypatch, limits={(G, 0): 0})
+    debian_boot(fake_host, commands, grub=SCATTERED)
+    os.chmod(fake_host.path('/etc/default/grub'), 0o600)
+    commands.on(UPDATE, effect=grub_cfg_generator(fake_host))
+    result = run_module(hugepages, {'boot': True, 'pools': [{'size': '1G', 'count': 2, 'node': 0}]})
+    assert result.failed and 'requested 2 pages, obtained 0' in result['msg']
+    assert fake_host.read('/etc/default/grub') == SCATTERED
+    assert os.stat(fake_host.path('/etc/default/grub')).st_mode & 0o777 == 0o600
+    assert '/boot/grub/grub.cfg regenerated (its kernel lines hold the previous parameters: checked)' in result['msg']
+    assert 'ro hugepagesz=1G console=ttyS0,115200n8 quiet hugepages=0:1 splash\n' in fake_host.read('/boot/grub/grub.cfg')
+    # The backup of the original survives next to it.
+    backups = [name for name in os.listdir(fake_host.path('/etc/default')) if name.startswith('grub.') and name.endswith('~')]
+    assert len(backups) == 1 and fake_host.read('/etc/default/' + backups[0]) == SCATTERED
+    assert commands.calls == [UPDATE, UPDATE]
+
+
+def test_double_fault_keeps_the_first_error_and_says_what_was_not_put_back(fake_host, monkeypatch, commands, run_module):
+    numa_host(fake_host)
+    FakeHugetlb(fake_host, monkeypatch, limits={(G, 0): 0})
+    debian_boot(fake_host, commands, grub=SCATTERED)
+    generate = grub_cfg_generator(fake_host)
+    runs = []
+
+    def update_grub(argv):
+        runs.append(argv)
+        if len(runs) == 1:
+            generate(argv)
+    commands.on(UPDATE, effect=update_grub)
+    # The second update-grub (the put-back) fails: /boot is full now.
+    original_run = commands.run
+
+    def run(args, **kwargs):
+        if list(args) == UPDATE and runs:
+            commands.calls.append(list(args))
+            runs.append(args)
+            return 1, '', 'grub-mkconfig: error: cannot write /boot/grub/grub.cfg.new: No space left on device'
+        return original_run(args, **kwargs)
+    monkeypatch.setattr(commands, 'run', run)
+    result = run_module(hugepages, {'boot': True, 'pools': [{'size': '1G', 'count': 2, 'node': 0}]})
+    msg = result['msg']
+    assert result.failed and result['requested'] == 2 and result['obtained'] == 0
+    assert msg.startswith('pools[0]: 1G pool on node 0: requested 2 pages, obtained 0'), msg
+    assert 'boot configuration NOT fully put back' in msg
+    assert 'put back: /etc/default/grub restored byte for byte' in msg
+    assert ('NOT put back: /boot/grub/grub.cfg NOT regenerated: /usr/bin/update-grub failed (rc=1): grub-mkconfig: error: '
+            'cannot write /boot/grub/grub.cfg.new: No space left on device') in msg
+    assert '(its kernel lines hold hugepagesz=1G hugepages=0:2: checked)' in msg
+    assert 'the configured kernel command line may still hold hugepagesz=1G hugepages=0:2' in msg
+    assert msg.endswith('fix that and run update-grub'), msg
+    assert fake_host.read('/etc/default/grub') == SCATTERED
+    assert 'hugepages=0:2' in fake_host.read('/boot/grub/grub.cfg')
+
+
+def _rhel_boot(fake_host, monkeypatch, commands, entries):
+    from ansible_collections.nfv.dpdk.tests.unit.plugins.module_utils.bootloader_hosts import RHEL_GRUB, rhel_host
+    grubby = rhel_host(fake_host, commands, entries=entries)
+    numa_host(fake_host)
+    FakeHugetlb(fake_host, monkeypatch, limits={(G, 0): 0})
+    return grubby, RHEL_GRUB
+
+
+RHEL_ENTRIES = [
+    {'kernel': '/boot/vmlinuz-5.14.0-427.el9.x86_64', 'args': 'ro hugepagesz=1G crashkernel=1G-4G:192M hugepages=0:1 rhgb quiet $tuned_params'},
+    {'kernel': '/boot/vmlinuz-0-rescue-0123456789abcdef', 'args': 'ro crashkernel=1G-4G:192M rhgb quiet'},
+]
+
+
+def test_rhel_rollback_gives_each_entry_its_exact_old_options(fake_host, monkeypatch, commands, run_module):
+    grubby, grub = _rhel_boot(fake_host, monkeypatch, commands, RHEL_ENTRIES)
+    fake_host.file('/etc/kernel/cmdline', 'root=UUID=5b12f430 ro  hugepagesz=1G hugepages=0:1 quiet\n')
+    result = run_module(hugepages, {'boot': True, 'pools': [{'size': '1G', 'count': 2, 'node': 0}]})
+    msg = result['msg']
+    assert result.failed and 'requested 2 pages, obtained 0' in msg
+    assert [entry['args'] for entry in grubby.entries] == [entry['args'] for entry in RHEL_ENTRIES]
+    assert fake_host.read('/etc/kernel/cmdline') == 'root=UUID=5b12f430 ro  hugepagesz=1G hugepages=0:1 quiet\n'
+    assert fake_host.read('/etc/default/grub') == grub
+    assert ('options of boot entry /boot/vmlinuz-5.14.0-427.el9.x86_64 restored exactly (checked with grubby --info=ALL)'
+            in msg)
+    assert 'options of boot entry /boot/vmlinuz-0-rescue-0123456789abcdef restored exactly' in msg
+    assert '/etc/kernel/cmdline restored byte for byte' in msg
+    # The first entry was put back with the words after the common prefix, in their old order.
+    assert commands.ran(['/usr/bin/grubby', '--update-kernel=/boot/vmlinuz-5.14.0-427.el9.x86_64', '**']) == [[
+        '/usr/bin/grubby', '--update-kernel=/boot/vmlinuz-5.14.0-427.el9.x86_64',
+        '--remove-args=crashkernel=1G-4G:192M rhgb quiet $tuned_params hugepagesz=1G hugepages=0:2',
+        '--args=hugepagesz=1G crashkernel=1G-4G:192M hugepages=0:1 rhgb quiet $tuned_params']]
+
+
+def test_rhel_double_fault_names_the_entries_not_put_back(fake_host, monkeypatch, commands, run_module):
+    grubby, grub = _rhel_boot(fake_host, monkeypatch, commands, RHEL_ENTRIES)
+    commands.on(['/usr/bin/grubby', '--update-kernel=/boot/*', '**'], rc=1, err='grubby: /boot is read-only')
+    result = run_module(hugepages, {'boot': True, 'pools': [{'size': '1G', 'count': 2, 'node': 0}]})
+    msg = result['msg']
+    assert result.failed and msg.startswith('pools[0]: 1G pool on node 0: requested 2 pages, obtained 0'), msg
+    assert 'boot configuration NOT fully put back' in msg
+    assert 'NOT put back: boot entry /boot/vmlinuz-5.14.0-427.el9.x86_64 NOT put back: ' in msg
+    assert 'grubby: /boot is read-only' in msg and 'restored exactly' not in msg
+    assert '/etc/default/grub restored byte for byte' in msg and fake_host.read('/etc/default/grub') == grub
+    assert 'the configured kernel command line may still hold hugepagesz=1G hugepages=0:2' in msg
+    assert 'hugepages=0:2' in grubby.args(0)
+
+
+def test_boot_unit_written_but_not_loaded_is_reloaded_on_the_rerun(fake_host, monkeypatch, commands, run_module):
+    """A run killed during daemon-reload: the unit file is right, systemd has not loaded it."""
+    numa_host(fake_host, kernel='5.15.0-91-generic')
+    FakeHugetlb(fake_host, monkeypatch)
+    debian_boot(fake_host, commands)
+    systemd_boot(fake_host, commands)
+    fake_host.mkdir('/run/systemd/system')
+    reload_ = ['/usr/bin/systemctl', 'daemon-reload']
+    show = ['/usr/bin/systemctl', 'show', '--property=NeedDaemonReload', '--property=LoadState', hugepages.UNIT_NAME]
+    commands.on(reload_)
+    args = {'boot': True, 'runtime': False, 'pools': [{'size': '2M', 'count': 8, 'node': 0}], 'per_node_boot': 'systemd'}
+    assert run_module(hugepages, args).changed
+    assert commands.ran(reload_) == [reload_]
+    # systemd says the loaded definition is stale, e.g. the earlier reload never ran.
+    commands.on(show, out='LoadState=loaded\nNeedDaemonReload=yes\n')
+    del commands.calls[:]
+    checked = run_module(hugepages, args, check_mode=True)
+    assert checked.changed and commands.ran(reload_) == []
+    rerun = run_module(hugepages, args)
+    assert rerun.changed and commands.ran(reload_) == [reload_]
+    commands.on(show, out='LoadState=loaded\nNeedDaemonReload=no\n')
+    del commands.calls[:]
+    again = run_module(hugepages, args)
+    assert not again.changed and commands.ran(reload_) == []
