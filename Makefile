@@ -78,6 +78,8 @@ lint: venv
 build: venv
 	rm -rf $(BUILD_DIR) && mkdir -p $(BUILD_DIR)
 	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD_DIR) .
+	# Lists the tarball; fails on developer-only files, missing user files or docs, dangling references.
+	$(BIN)/python tools/check_collection_tarball.py $(BUILD_DIR)/nfv-dpdk-*.tar.gz
 	ANSIBLE_COLLECTIONS_PATH=$(BUILD_DIR)/install $(BIN)/ansible-galaxy collection install --offline --no-deps \
 	  -p $(BUILD_DIR)/install $(BUILD_DIR)/nfv-dpdk-*.tar.gz
 	@modules=$$(ls plugins/modules/*.py 2>/dev/null | xargs -rn1 basename | sed 's/\.py$$//' | grep -v '^__init__$$' || true); \

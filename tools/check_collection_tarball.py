@@ -49,7 +49,8 @@ REPOSITORY_DIRS = ('molecule', 'lab', 'tests', 'tools', 'bench', '.ci', 'docs', 
 COLLECTION = 'nfv.dpdk'
 
 _JINJA = re.compile(r'\{\{.*?\}\}|\{%.*?%\}')
-_ROLE_PATH = re.compile(r'''\{\{\s*(role_path|playbook_dir)\s*\}\}(/[^\s"'`,;)\]]*)'''
+# The path after the variable may hold more Jinja ({{ role_path }}/files/{{ name }}.sh).
+_ROLE_PATH = re.compile(r'''\{\{\s*(role_path|playbook_dir)\s*\}\}(/(?:\{\{.*?\}\}|[^\s"'`,;)\]{])*)'''
                         r'''|\b(role_path|playbook_dir)\s*~\s*["'](/[^"']*)["']''')
 _MARKDOWN_LINK = re.compile(r'\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)')
 _REPOSITORY_PATH = re.compile(r'(?<![\w./${}-])((?:%s)/[\w./{}*-]*)' % '|'.join(re.escape(d) for d in REPOSITORY_DIRS))
@@ -186,7 +187,7 @@ def yaml_references(tarball, name, text):
                 candidates = [resolve(here, untemplate(target))]
                 if role:
                     candidates.append(resolve(posixpath.join(role, subdir), untemplate(target)))
-                references.append((kind, target, [c for c in candidates if c]))
+                references.append((kind, target, sorted(set(c for c in candidates if c))))
             kind, value = _action(mapping, _PLAYBOOK_IMPORTS)
             if isinstance(value, str):
                 if value.startswith(COLLECTION + '.'):
@@ -200,7 +201,8 @@ def yaml_references(tarball, name, text):
             kind, value = _action(mapping, _ROLE_INCLUDES)
             own = _own_role(value)
             if own:
-                references.append((kind, value if isinstance(value, str) else own, ['roles/%s' % own]))
+                written = value if isinstance(value, str) else value.get('name') or value.get('role')
+                references.append((kind, written, ['roles/%s' % own]))
         if isinstance(document, dict) and role and name == role + '/meta/main.yml':
             for dependency in document.get('dependencies') or []:
                 own = _own_role(dependency)
