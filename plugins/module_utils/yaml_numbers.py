@@ -56,6 +56,7 @@ def is_yaml_number_of(value, kind):
 
     A PCI address becomes a float (``2460.0``), a MAC address or a PCI id an int:
     a bare ``3`` given for a PCI address is a plain mistake, not YAML's doing.
+    A PCI id such as 8086 is digits too: ask only about an id its own check refused.
     """
     if kind not in _SHAPES:
         raise ValueError('kind must be one of %s, got %r' % (', '.join(KINDS), kind))
@@ -68,7 +69,7 @@ def is_yaml_number_of(value, kind):
 
 
 def unquoted_number_reason(value, kind):
-    """``got 2460.0, which is what YAML makes of ...; quote it: "..."`` when ``value`` is such a number, else None.
+    """``got 2460.0, which is what YAML makes of ... - quote it: "..."`` when ``value`` is such a number, else None.
 
     ``kind`` is one of PCI_ADDRESS, MAC_ADDRESS, PCI_ID: what the field takes. Callers
     put the field name in front (see unquoted_number_error).
@@ -77,10 +78,10 @@ def unquoted_number_reason(value, kind):
         return None
     what, example = _EXAMPLES[kind]
     text = value.strip() if isinstance(value, str) else str(value)
-    return 'got %s, which is what YAML makes of %s; quote it: "%s"' % (text, what, example)
+    return 'got %s, which is what YAML makes of %s - quote it: "%s"' % (text, what, example)
 
 
 def unquoted_number_error(field, value, kind):
-    """``field: got 2460.0, which is what YAML makes of ...; quote it: "..."``, or None when ``value`` is no number."""
+    """``field: got 2460.0, which is what YAML makes of ... - quote it: "..."``, or None when ``value`` is no number."""
     reason = unquoted_number_reason(value, kind)
     return None if reason is None else '%s: %s' % (field, reason)
