@@ -1,0 +1,352 @@
+# -*- coding: utf-8 -*-
+"""The user documentation (docs/*.md, docs/examples/) against the code it describes.
+
+The example inventory must parse and put its host in dpdk_nodes; its group_vars must
+pass the roles' argument specs; site.yml and the example playbooks must pass
+--syntax-check with it. Every variable name of ours, tag and nfv.dpdk.* name the docs
+mention must exist, every nfv.dpdk module task in them must fit the module's argument
+spec, every YAML snippet must parse with PCI addresses and MACs quoted, and the files
+the guides show must be the files in docs/examples/.
+"""
+
+import copy
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
+DOCS_DIR = os.path.join(ROOT, 'docs')
+EXAMPLES = os.path.join(DOCS_DIR, 'examples')
+INVENTORY = os.path.join(EXAMPLES, 'inventory.yml')
+GROUP_VARS = os.path.join(EXAMPLES, 'group_vars', 'dpdk_nodes.yml')
+ROLES = ('dpdk_node', 'kubelet_cpu_manager', 'dpdk_testpmd')
+# The phases a user can select with --tags (docs/getting-started.md, "One phase at a time").
+PHASE_TAGS = ('kernel', 'hugepages', 'sriov', 'bind', 'reboot', 'kubelet', 'testpmd')
+# The developer guide is not shipped to users; it is not what this test keeps honest.
+USER_DOCS = sorted(os.path.join(DOCS_DIR, name) for name in os.listdir(DOCS_DIR)
+                   if name.endswith('.md') and name != 'DEVELOPING.md')
+
+OUR_NAME = re.compile(r'\b(?:dpdk_node|kubelet_cpu_manager|dpdk_testpmd|dpdk_site|nfv_dpdk)_[a-z0-9_]*[a-z0-9]')
+FQCN = re.compile(r'\bnfv\.dpdk\.([a-z0-9_]+)')
+# Not inside a longer word: an image tag such as awx-ee:24.6.1 is neither.
+PCI_ADDRESS = re.compile(r'(?<![\w.:-])(?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7](?![\w.:])')
+MAC_ADDRESS = re.compile(r'(?<![\w.:-])(?:[0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}(?![\w.:])')
+FENCE = re.compile(r'^(?:<!-- file: (?P<file>\S+) -->\n)?```(?P<lang>[a-z]*)\n(?P<body>.*?)^```$', re.M | re.S)
+INLINE_CODE = re.compile(r'`([^`\n]+)`')
+TAG_OPTION = re.compile(r'--(?:skip-)?tags[ =]([A-Za-z0-9_,-]+)')
+
+
+def read(path):
+    with open(path) as handle:
+        return handle.read()
+
+
+def load_yaml(path):
+    with open(path) as handle:
+        return yaml.safe_load(handle)
+
+
+def fenced_blocks(path):
+    """(language, body, shown file or None) of every fenced code block of a Markdown file."""
+    return [(match.group('lang'), match.group('body'), match.group('file')) for match in FENCE.finditer(read(path))]
+
+
+def yaml_snippets():
+    """Every YAML text users copy: the docs' yaml blocks and the example files."""
+    snippets = []
+    for path in USER_DOCS:
+        for number, (lang, body, _shown) in enumerate(fenced_blocks(path)):
+            if lang in ('yaml', 'yml'):
+                snippets.append(('%s block %d' % (os.path.relpath(path, ROOT), number), body))
+    for folder, _dirs, files in os.walk(EXAMPLES):
+        for name in sorted(files):
+            if name.endswith(('.yml', '.yaml')):
+                path = os.path.join(folder, name)
+                snippets.append((os.path.relpath(path, ROOT), read(path)))
+    return snippets
+
+
+def collections_path():
+    """The directory holding ansible_collections/nfv/dpdk for this tree."""
+    parent = os.path.dirname(ROOT)
+    if os.path.basename(parent) == 'nfv' and os.path.basename(os.path.dirname(parent)) == 'ansible_collections':
+        return os.path.dirname(os.path.dirname(parent))
+    return os.environ.get('ANSIBLE_COLLECTIONS_PATH') or os.path.join(ROOT, '.venv', 'collections')
+
+
+def ansible(tool, *args):
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_NOCOLOR='1')
+    if 'ANSIBLE_CONFIG' not in os.environ and os.path.exists(os.path.join(ROOT, 'ansible.cfg')):
+        env['ANSIBLE_CONFIG'] = os.path.join(ROOT, 'ansible.cfg')
+    executable = os.path.join(os.path.dirname(sys.executable), tool)
+    return subprocess.run([executable] + list(args), cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
+def role_spec(role):
+    return load_yaml(os.path.join(ROOT, 'roles', role, 'meta', 'argument_specs.yml'))['argument_specs']['main']['options']
+
+
+def module_spec(name):
+    module = __import__('ansible_collections.nfv.dpdk.plugins.modules.%s' % name, fromlist=['ARGUMENT_SPEC'])
+    return module.ARGUMENT_SPEC
+
+
+def walk_tasks(tasks):
+    """Every task of a task list, inside blocks, rescue and always too."""
+    for task in tasks or []:
+        if not isinstance(task, dict):
+            continue
+        yield task
+        for section in ('block', 'rescue', 'always'):
+            for inner in walk_tasks(task.get(section)):
+                yield inner
+
+
+def code_task_files():
+    """Every task or play file of the roles and playbooks, parsed."""
+    paths = []
+    for role in ROLES:
+        for sub in ('tasks', 'handlers'):
+            folder = os.path.join(ROOT, 'roles', role, sub)
+            if os.path.isdir(folder):
+                paths += [os.path.join(folder, name) for name in sorted(os.listdir(folder)) if name.endswith('.yml')]
+    folder = os.path.join(ROOT, 'playbooks')
+    paths += [os.path.join(folder, name) for name in sorted(os.listdir(folder)) if name.endswith('.yml')]
+    return [(path, load_yaml(path) or []) for path in paths]
+
+
+def code_tasks():
+    for _path, content in code_task_files():
+        for item in content:
+            if isinstance(item, dict) and ('hosts' in item or 'import_playbook' in item or 'ansible.builtin.import_playbook' in item):
+                for section in ('pre_tasks', 'tasks', 'post_tasks', 'handlers'):
+                    for task in walk_tasks(item.get(section)):
+                        yield task
+                yield item
+            else:
+                for task in walk_tasks([item]):
+                    yield task
+
+
+def known_names():
+    """Our variable and fact names that exist: role specs, defaults, role vars, facts the code sets, site.yml."""
+    names = set()
+    for role in ROLES:
+        names.update(role_spec(role))
+        for sub in ('defaults', 'vars'):
+            path = os.path.join(ROOT, 'roles', role, sub, 'main.yml')
+            if os.path.exists(path):
+                names.update(load_yaml(path) or {})
+                # Collection-wide fallbacks (nfv_dpdk_*) exist where the defaults read them.
+                names.update(name for name in OUR_NAME.findall(read(path)) if name.startswith('nfv_dpdk_'))
+    for task in code_tasks():
+        if isinstance(task.get('register'), str):
+            names.add(task['register'])
+        for action in ('ansible.builtin.set_fact', 'set_fact'):
+            if isinstance(task.get(action), dict):
+                names.update(task[action])
+        for action in ('ansible.builtin.set_stats', 'set_stats'):
+            if isinstance(task.get(action), dict):
+                names.update((task[action].get('data') or {}))
+    # The playbooks' own inputs (dpdk_site_*, report_*) are read with default() in their text.
+    for name in os.listdir(os.path.join(ROOT, 'playbooks')):
+        if name.endswith('.yml'):
+            names.update(OUR_NAME.findall(read(os.path.join(ROOT, 'playbooks', name))))
+    return names
+
+
+def code_tags():
+    """Every tag the roles' tasks and the playbooks carry (tags: and apply: {tags:})."""
+    tags = set()
+
+    def add(value):
+        if isinstance(value, str):
+            tags.update(part.strip() for part in value.split(','))
+        elif isinstance(value, list):
+            tags.update(str(part) for part in value)
+
+    for task in code_tasks():
+        add(task.get('tags'))
+        for action in ('ansible.builtin.include_role', 'ansible.builtin.import_role', 'include_role', 'import_role',
+                       'ansible.builtin.include_tasks', 'include_tasks'):
+            if isinstance(task.get(action), dict):
+                add((task[action].get('apply') or {}).get('tags'))
+    return tags
+
+
+def doc_code_texts(path):
+    """The inline code spans and the code blocks of a doc, where names, tags and options are written."""
+    text = read(path)
+    return INLINE_CODE.findall(FENCE.sub('', text)) + [body for _lang, body, _shown in fenced_blocks(path)]
+
+
+# -- the example inventory ------------------------------------------------------------
+
+def test_example_inventory_puts_the_host_in_dpdk_nodes_with_the_group_vars():
+    result = ansible('ansible-inventory', '-i', INVENTORY, '--list')
+    assert result.returncode == 0, result.stderr
+    inventory = json.loads(result.stdout)
+    assert inventory['dpdk_nodes']['hosts'] == ['worker-07']
+    hostvars = inventory['_meta']['hostvars']['worker-07']
+    group_vars = load_yaml(GROUP_VARS)
+    assert group_vars, 'docs/examples/group_vars/dpdk_nodes.yml is empty'
+    for name, value in group_vars.items():
+        assert hostvars.get(name) == value, '%s from group_vars/dpdk_nodes.yml did not reach worker-07' % name
+
+
+def test_example_group_vars_names_are_all_known():
+    known = known_names()
+    unknown = [name for name in load_yaml(GROUP_VARS) if name not in known]
+    assert not unknown, 'group_vars/dpdk_nodes.yml sets variables no role or playbook reads: %s' % unknown
+
+
+@pytest.mark.parametrize('role', ROLES)
+def test_example_group_vars_pass_the_role_argument_spec(role):
+    """What the role's validate_argument_spec does at its start: types, choices, nested options, unknown names."""
+    prefix = role + '_'
+    group_vars = {name: value for name, value in load_yaml(GROUP_VARS).items() if name.startswith(prefix)}
+    assert group_vars, 'the example sets no %s* variable' % prefix
+    result = ArgumentSpecValidator(role_spec(role)).validate(copy.deepcopy(group_vars))
+    assert not result.error_messages, result.error_messages
+
+
+def test_undo_playbook_role_vars_pass_the_kubelet_role_argument_spec():
+    plays = load_yaml(os.path.join(EXAMPLES, 'undo.yml'))
+    includes = [task for task in walk_tasks(plays[0]['tasks']) if 'ansible.builtin.include_role' in task]
+    assert [task['ansible.builtin.include_role']['name'] for task in includes] == ['nfv.dpdk.kubelet_cpu_manager']
+    merged = {name: value for name, value in load_yaml(GROUP_VARS).items() if name.startswith('kubelet_cpu_manager_')}
+    merged.update(includes[0]['vars'])
+    result = ArgumentSpecValidator(role_spec('kubelet_cpu_manager')).validate(merged)
+    assert not result.error_messages, result.error_messages
+
+
+@pytest.mark.parametrize('playbook', ['playbooks/site.yml', 'docs/examples/undo.yml',
+                                      'docs/examples/awx/site.yml', 'docs/examples/awx/report.yml'])
+def test_playbook_syntax_with_the_example_inventory(playbook):
+    result = ansible('ansible-playbook', '-i', INVENTORY, '--syntax-check', playbook)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_roles_render_with_ansible_doc():
+    result = ansible('ansible-doc', '-t', 'role', *['nfv.dpdk.%s' % role for role in ROLES])
+    assert result.returncode == 0, result.stderr
+    for role in ROLES:
+        assert 'nfv.dpdk.%s' % role in result.stdout
+
+
+# -- what the docs mention ------------------------------------------------------------
+
+@pytest.mark.parametrize('doc', USER_DOCS, ids=os.path.basename)
+def test_documented_variable_names_exist(doc):
+    known = known_names()
+    mentioned = set()
+    for code in doc_code_texts(doc):
+        mentioned.update(OUR_NAME.findall(code))
+    unknown = sorted(mentioned - known)
+    assert not unknown, '%s names variables that no role spec, defaults, fact or playbook has: %s' % (doc, unknown)
+
+
+@pytest.mark.parametrize('doc', USER_DOCS, ids=os.path.basename)
+def test_documented_tags_exist(doc):
+    tags = code_tags() | {'always', 'never', 'all', 'tagged', 'untagged'}
+    used = set()
+    for code in doc_code_texts(doc):
+        for match in TAG_OPTION.finditer(code):
+            used.update(match.group(1).split(','))
+    unknown = sorted(used - tags)
+    assert not unknown, '%s selects tags that no task carries: %s' % (doc, unknown)
+
+
+def test_phase_tags_are_documented_and_exist():
+    missing_in_code = [tag for tag in PHASE_TAGS if tag not in code_tags()]
+    assert not missing_in_code, 'phase tags no task carries: %s' % missing_in_code
+    guide = INLINE_CODE.findall(read(os.path.join(DOCS_DIR, 'getting-started.md')))
+    missing_in_guide = [tag for tag in PHASE_TAGS if tag not in guide]
+    assert not missing_in_guide, 'phase tags docs/getting-started.md does not list: %s' % missing_in_guide
+
+
+@pytest.mark.parametrize('doc', USER_DOCS, ids=os.path.basename)
+def test_documented_collection_content_exists(doc):
+    content = set(name[:-3] for name in os.listdir(os.path.join(ROOT, 'plugins', 'modules')) if name.endswith('.py'))
+    content.update(os.listdir(os.path.join(ROOT, 'roles')))
+    content.update(name[:-4] for name in os.listdir(os.path.join(ROOT, 'playbooks')) if name.endswith('.yml'))
+    content.update(name[:-4] for name in os.listdir(os.path.join(ROOT, 'plugins', 'filter')) if name.endswith('.yml'))
+    unknown = sorted(set(FQCN.findall(read(doc))) - content)
+    assert not unknown, '%s names nfv.dpdk content that does not exist: %s' % (doc, unknown)
+
+
+def module_tasks():
+    """(where, module, args) of every nfv.dpdk module task in the docs' snippets and the examples."""
+    modules = set(name[:-3] for name in os.listdir(os.path.join(ROOT, 'plugins', 'modules')) if name.endswith('.py'))
+    found = []
+    for where, text in yaml_snippets():
+        for document in yaml.safe_load_all(text):
+            items = document if isinstance(document, list) else []
+            tasks = []
+            for item in items:
+                if isinstance(item, dict) and 'hosts' in item:
+                    tasks += list(walk_tasks(item.get('tasks')))
+                else:
+                    tasks += list(walk_tasks([item]))
+            for task in tasks:
+                for key, args in task.items():
+                    match = re.match(r'^nfv\.dpdk\.([a-z0-9_]+)$', str(key))
+                    if match and match.group(1) in modules:
+                        found.append((where, match.group(1), args or {}))
+    return found
+
+
+def test_docs_show_a_task_for_every_module_undo():
+    shown = set(module for _where, module, _args in module_tasks())
+    for module in ('iommu_grub', 'cpu_isolation', 'hugepages', 'sriov_vfs', 'driver_bind', 'kubelet_config', 'kubelet_state'):
+        assert module in shown, 'no task snippet uses nfv.dpdk.%s' % module
+
+
+def test_module_tasks_in_the_docs_fit_the_module_argument_spec():
+    failures = []
+    for where, module, args in module_tasks():
+        spec = copy.deepcopy(module_spec(module))
+        # A templated value is the module's to check at run time; here only its option name is.
+        templated = set(name for name, value in args.items() if isinstance(value, str) and '{{' in value)
+        names = set(spec)
+        for option in spec.values():
+            names.update(option.get('aliases') or [])
+        errors = ['unsupported option %s' % name for name in sorted(templated - names)]
+        for name in templated & set(spec):
+            spec[name]['required'] = False
+        params = dict((name, value) for name, value in args.items() if name not in templated)
+        errors += ArgumentSpecValidator(spec).validate(params).error_messages
+        if errors:
+            failures.append('%s: nfv.dpdk.%s: %s' % (where, module, errors))
+    assert not failures, '\n'.join(failures)
+
+
+# -- YAML that users copy ---------------------------------------------------------------
+
+@pytest.mark.parametrize('where,text', yaml_snippets(), ids=[where for where, _text in yaml_snippets()])
+def test_yaml_snippet_parses_with_pci_addresses_and_macs_quoted(where, text):
+    list(yaml.safe_load_all(text))
+    unquoted = []
+    for token in yaml.scan(text):
+        if isinstance(token, yaml.ScalarToken) and token.plain:
+            if PCI_ADDRESS.search(token.value) or MAC_ADDRESS.search(token.value):
+                unquoted.append(token.value)
+    assert not unquoted, '%s: quote PCI addresses and MACs (YAML 1.1 reads 02:00:00:00:41:00 as a number): %s' % (where, unquoted)
+
+
+def test_shown_files_are_the_example_files():
+    shown = []
+    for doc in USER_DOCS:
+        for _lang, body, path in fenced_blocks(doc):
+            if path:
+                shown.append(path)
+                assert body == read(os.path.join(ROOT, path)), '%s shows %s, which differs from the file: paste it again' % (doc, path)
+    for required in ('docs/examples/inventory.yml', 'docs/examples/group_vars/dpdk_nodes.yml'):
+        assert required in shown, 'docs/getting-started.md must show %s' % required
