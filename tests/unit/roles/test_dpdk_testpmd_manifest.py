@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 """The dpdk_testpmd role's Pod: rendered from the role's own defaults and task wiring.
 
-The role's first task maps role variables to pod parameters (tasks/main.yml); this test
+The role's manifest task maps role variables to pod parameters (tasks/main.yml); this test
 templates that mapping with ansible's Templar over defaults/main.yml (plus overrides),
 builds the Pod with the same filter code the role calls, validates it with
 kubernetes-validate --strict for the supported Kubernetes versions and checks what the
@@ -41,11 +41,12 @@ def role_params(**overrides):
     with open(os.path.join(ROLE, 'defaults', 'main.yml')) as handle:
         variables = yaml.safe_load(handle)
     with open(os.path.join(ROLE, 'tasks', 'main.yml')) as handle:
-        first_task = yaml.safe_load(handle)[0]
+        # the task after the entry checks
+        manifest_task = [task for task in yaml.safe_load(handle) if task['name'] == 'Build the testpmd Pod manifest'][0]
     variables['role_path'] = ROLE
     variables.update(overrides)
     templar = Templar(loader=DataLoader(), variables=_trust(variables))
-    return templar.template(_trust(first_task['vars']['dpdk_testpmd_pod_params']))
+    return templar.template(_trust(manifest_task['vars']['dpdk_testpmd_pod_params']))
 
 
 def manifest(**overrides):
