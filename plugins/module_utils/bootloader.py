@@ -675,12 +675,11 @@ class KernelArgsRollback:
             self._restore_files(done, failed)
             if failed:
                 failed.append('%s NOT regenerated (its inputs are not back as they were)' % GRUB_CFG)
-                hint = 'restore %s from the backups and run %s' % (', '.join(m.path for m in self.written),
-                                                                   os.path.basename(self.regenerate[0]))
+                hint = 'restore %s from the backups and run %s' % (', '.join(m.path for m in self.written), self._regenerate_hint())
             else:
                 self._regenerate_debian(done, failed)
                 if failed:
-                    hint = 'fix that and run %s' % os.path.basename(self.regenerate[0])
+                    hint = 'fix that and run %s' % self._regenerate_hint()
         else:
             self._restore_entries(done, failed)
             # After grubby: newer grubby keeps /etc/kernel/cmdline and /etc/default/grub in step itself.
@@ -692,6 +691,9 @@ class KernelArgsRollback:
                                           'hold %s; %s' % ('; '.join(done) or 'nothing', '; '.join(failed),
                                                            self._still_holds(), hint))
         return '; '.join(done)
+
+    def _regenerate_hint(self):
+        return ' '.join([os.path.basename(self.regenerate[0])] + self.regenerate[1:])
 
     def _regenerate_debian(self, done, failed):
         argv = self.regenerate
