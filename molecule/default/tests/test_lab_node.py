@@ -47,6 +47,23 @@ def test_hugepages_per_numa_node_survive_the_reboot(host):
         assert int(host.file(path).content_string) == pool['count'], path
 
 
+def test_hugetlbfs_mounts_survive_the_reboot(host):
+    """The role's mounts are in /etc/fstab: after side_effect's reboot they are mounted again, with their page size."""
+    mounts = VARS.get('dpdk_node_hugepages_mounts', [])
+    assert mounts, 'lab/site-vars.yml sets a hugetlbfs mount'
+    fstab = [line.split() for line in host.file('/etc/fstab').content_string.splitlines()
+             if line.strip() and not line.lstrip().startswith('#')]
+    for mount in mounts:
+        size = mount['size']
+        entries = [fields for fields in fstab if len(fields) >= 4 and fields[1] == mount['path']]
+        assert len(entries) == 1, (mount['path'], fstab)
+        assert entries[0][2] == 'hugetlbfs' and 'pagesize=%s' % size in entries[0][3].split(','), entries[0]
+        mounted = host.mount_point(mount['path'])
+        assert mounted.exists, mount['path']
+        assert mounted.filesystem == 'hugetlbfs', (mount['path'], mounted.filesystem)
+        assert 'pagesize=%s' % size in mounted.options, (mount['path'], mounted.options)
+
+
 def test_vfs_are_recreated_at_boot_with_their_macs(host):
     for pf in VARS['dpdk_node_sriov_pfs']:
         base = '/sys/bus/pci/devices/%s' % pf['device']
