@@ -6,7 +6,10 @@ pass the roles' argument specs; site.yml and the example playbooks must pass
 --syntax-check with it. Every variable name of ours, tag and nfv.dpdk.* name the docs
 mention must exist, every nfv.dpdk module task in them must fit the module's argument
 spec, every YAML snippet must parse with PCI addresses and MACs quoted, and the files
-the guides show must be the files in docs/examples/.
+the guides show must be the files in docs/examples/. The example's node values go, as
+the dpdk_node role hands them over, through the modules in check mode on a fake node
+of the example's shape, which must accept them, plan what the guide says, and change
+nothing.
 """
 
 import copy
@@ -20,6 +23,10 @@ import pytest
 import yaml
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.nfv.dpdk.plugins.modules import cpu_isolation, driver_bind, hugepages, iommu_grub, sriov_vfs
+from ansible_collections.nfv.dpdk.tests.unit.fakekernel_pci import FakeKernelPci
+from ansible_collections.nfv.dpdk.tests.unit.plugins.module_utils.bootloader_hosts import debian_host
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
 DOCS_DIR = os.path.join(ROOT, 'docs')
@@ -96,6 +103,29 @@ def role_spec(role):
 def module_spec(name):
     module = __import__('ansible_collections.nfv.dpdk.plugins.modules.%s' % name, fromlist=['ARGUMENT_SPEC'])
     return module.ARGUMENT_SPEC
+
+
+class Constructed(Exception):
+    """Raised by a stand-in AnsibleModule: carries what main() gave the constructor."""
+
+    def __init__(self, kwargs):
+        super(Constructed, self).__init__('AnsibleModule constructed')
+        self.kwargs = kwargs
+
+
+def module_constraints(name, monkeypatch):
+    """required_one_of, mutually_exclusive & co. that main() gives AnsibleModule besides the spec."""
+    module = __import__('ansible_collections.nfv.dpdk.plugins.modules.%s' % name, fromlist=['main'])
+
+    def construct(*args, **kwargs):
+        raise Constructed(kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(module, 'AnsibleModule', construct)
+        with pytest.raises(Constructed) as constructed:
+            module.main()
+    return dict((key, value) for key, value in constructed.value.kwargs.items()
+                if key in ('mutually_exclusive', 'required_together', 'required_one_of', 'required_if', 'required_by'))
 
 
 def walk_tasks(tasks):
@@ -282,6 +312,16 @@ def test_documented_collection_content_exists(doc):
     assert not unknown, '%s names nfv.dpdk content that does not exist: %s' % (doc, unknown)
 
 
+def placeholder(option):
+    """A value of the option's type standing for a templated one (checked by the module at run time)."""
+    kind = option.get('type', 'str')
+    if option.get('choices'):
+        return [option['choices'][0]] if kind == 'list' else option['choices'][0]
+    if kind == 'list':
+        return [] if option.get('elements') == 'dict' else ['templated']
+    return {'bool': True, 'int': 0, 'float': 0.0, 'dict': {}, 'path': '/templated'}.get(kind, 'templated')
+
+
 def module_tasks():
     """(where, module, args) of every nfv.dpdk module task in the docs' snippets and the examples."""
     modules = set(name[:-3] for name in os.listdir(os.path.join(ROOT, 'plugins', 'modules')) if name.endswith('.py'))
@@ -309,7 +349,7 @@ def test_docs_show_a_task_for_every_module_undo():
         assert module in shown, 'no task snippet uses nfv.dpdk.%s' % module
 
 
-def test_module_tasks_in_the_docs_fit_the_module_argument_spec():
+def test_module_tasks_in_the_docs_fit_the_module_argument_spec(monkeypatch):
     failures = []
     for where, module, args in module_tasks():
         spec = copy.deepcopy(module_spec(module))
@@ -319,10 +359,9 @@ def test_module_tasks_in_the_docs_fit_the_module_argument_spec():
         for option in spec.values():
             names.update(option.get('aliases') or [])
         errors = ['unsupported option %s' % name for name in sorted(templated - names)]
-        for name in templated & set(spec):
-            spec[name]['required'] = False
-        params = dict((name, value) for name, value in args.items() if name not in templated)
-        errors += ArgumentSpecValidator(spec).validate(params).error_messages
+        params = dict((name, placeholder(spec[name]) if name in templated else value)
+                      for name, value in args.items() if name in spec or name not in templated)
+        errors += ArgumentSpecValidator(spec, **module_constraints(module, monkeypatch)).validate(params).error_messages
         if errors:
             failures.append('%s: nfv.dpdk.%s: %s' % (where, module, errors))
     assert not failures, '\n'.join(failures)
@@ -350,3 +389,81 @@ def test_shown_files_are_the_example_files():
                 assert body == read(os.path.join(ROOT, path)), '%s shows %s, which differs from the file: paste it again' % (doc, path)
     for required in ('docs/examples/inventory.yml', 'docs/examples/group_vars/dpdk_nodes.yml'):
         assert required in shown, 'docs/getting-started.md must show %s' % required
+
+
+# -- the example's values on a node of the example's shape --------------------------------
+
+GIB_KB = 1024 * 1024
+
+
+def example_node(fake_host, commands, monkeypatch):
+    """The guide's node: 2 x 16 cores x 2 threads (Intel numbering), 96 GiB per NUMA node, Debian 12
+    with GRUB, an I350 management NIC on node 0 with the route, an X710 (i40e, 64 VFs per PF, the
+    VF offsets of a real X710: 0x10 and 0x4f, stride 1) on node 1."""
+    fake_host.topology(sockets=2, cores_per_socket=16, threads_per_core=2, mem_per_node_kb=96 * GIB_KB)
+    for size_kb in (2048, 1048576):
+        fake_host.hugepages(size_kb)
+        for node in (0, 1):
+            fake_host.hugepages(size_kb, node=node)
+    fake_host.mounts()
+    fake_host.file('/proc/sys/kernel/osrelease', '6.1.0-28-amd64')
+    debian_host(fake_host, commands)
+    fake_host.cpuinfo(cpus=64)
+    commands.provide('mount')
+    fake_host.pci_device('0000:00:00.0', device='0x2020', pci_class='0x060000', iommu_group=0)
+    fake_host.pci_device('0000:18:00.0', device='0x1521', driver='igb', numa_node=0, iommu_group=30, netdevs=['eno1'])
+    for function, offset in ((0, 0x10), (1, 0x4f)):
+        fake_host.pci_device('0000:86:00.%d' % function, device='0x1572', driver='i40e', numa_node=1,
+                             iommu_group=60 + function, sriov_totalvfs=64, netdevs=['enp134s0f%d' % function],
+                             parent='/sys/devices/pci0000:85', sriov_vf_offset=offset, sriov_vf_stride=1)
+    fake_host.file('/sys/kernel/security/lockdown', '[none] integrity confidentiality')
+    fake_host.routes('eno1')
+    fake_host.mkdir('/etc/systemd/system')
+    kernel = FakeKernelPci(fake_host).install(monkeypatch, commands)
+    kernel.addresses['eno1'] = [('inet', '192.0.2.17', 24)]
+    monkeypatch.delenv('SSH_CONNECTION', raising=False)
+    return kernel
+
+
+def test_example_values_pass_the_modules_on_a_node_of_that_shape(fake_host, commands, run_module, monkeypatch):
+    kernel = example_node(fake_host, commands, monkeypatch)
+    before = fake_host.snapshot()
+    example = load_yaml(os.path.join(ROOT, 'roles', 'dpdk_node', 'defaults', 'main.yml'))
+    example.update(load_yaml(GROUP_VARS))
+
+    # The module options the dpdk_node role fills from these variables (roles/dpdk_node/tasks).
+    iommu = run_module(iommu_grub, {'vendor': example['dpdk_node_iommu_vendor'],
+                                    'passthrough': example['dpdk_node_iommu_passthrough']}, check_mode=True, diff=True)
+    assert not iommu.failed, iommu['msg']
+    assert iommu['args'] == ['intel_iommu=on', 'iommu=pt']
+
+    cpus = run_module(cpu_isolation, {'isolated_cpus': example['dpdk_node_isolated_cpus'],
+                                      'reserved_cpus': example['dpdk_node_reserved_cpus'],
+                                      'isolcpus_flags': example['dpdk_node_isolcpus_flags']}, check_mode=True, diff=True)
+    assert not cpus.failed, cpus['msg']
+    assert cpus['kernel_args'] == ['isolcpus=managed_irq,domain,17-31,49-63', 'nohz_full=17-31,49-63',
+                                   'rcu_nocbs=17-31,49-63', 'irqaffinity=0,16,32,48']
+
+    pages = run_module(hugepages, {'pools': example['dpdk_node_hugepages_pools'],
+                                   'default_size': example['dpdk_node_hugepages_default_size'],
+                                   'boot': example['dpdk_node_hugepages_boot'],
+                                   'runtime': example['dpdk_node_hugepages_runtime'],
+                                   'mounts': example['dpdk_node_hugepages_mounts'],
+                                   'per_node_boot': example['dpdk_node_hugepages_per_node_boot']}, check_mode=True, diff=True)
+    assert not pages.failed, pages['msg']
+    assert pages['cmdline'] == 'default_hugepagesz=1G hugepagesz=1G hugepages=1:16'
+
+    vfs = run_module(sriov_vfs, {'pfs': example['dpdk_node_sriov_pfs'], 'persist': example['dpdk_node_sriov_persist']},
+                     check_mode=True, diff=True)
+    assert not vfs.failed, vfs['msg']
+    planned = [vf for pf in vfs['pfs'] for vf in pf['vfs']]
+    assert len(planned) == 16 and all(vf.get('planned') for vf in planned)
+    assert [vf['address'] for vf in vfs['pfs'][0]['vfs']][:2] == ['0000:86:02.0', '0000:86:02.1']
+    assert [vf['address'] for vf in vfs['pfs'][1]['vfs']][:2] == ['0000:86:0a.0', '0000:86:0a.1']
+
+    for binding in example['dpdk_node_bindings']:
+        bound = run_module(driver_bind, dict(binding, sriov_plan=vfs['pfs']), check_mode=True, diff=True)
+        assert not bound.failed, bound['msg']
+        assert len(bound['devices']) == 16 and all(device['changed'] for device in bound['devices'])
+
+    assert fake_host.snapshot() == before and kernel.writes == []
