@@ -28,7 +28,7 @@ description:
     instead, see O(per_node_boot).
   - The boot configuration changes first, so that a platform or GRUB file the backend cannot edit is refused
     before anything changed; when a later runtime step fails, the pools, mounts and boot unit are put back, and so is
-    the boot configuration, exactly: the GRUB files edited are restored byte for byte and C(grub.cfg) is regenerated
+    the boot configuration, exactly. The GRUB files edited are restored byte for byte and C(grub.cfg) is regenerated
     from them (Debian/Ubuntu), or each BLS entry gets back the very options, in their order, that C(grubby --info=ALL)
     showed before (RHEL family). Each part is read back before the message calls it restored. When putting the boot
     configuration back fails too (for example C(update-grub) fails again), the message keeps the first error
