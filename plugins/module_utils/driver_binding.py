@@ -31,7 +31,9 @@ import socket
 import struct
 
 from ansible_collections.nfv.dpdk.plugins.module_utils.hostfs import HostFS
-from ansible_collections.nfv.dpdk.plugins.module_utils.pci import PciDevice, route_interfaces
+from ansible_collections.nfv.dpdk.plugins.module_utils.pci import (
+    PciAddress, PciDevice, SriovCapabilityError, canonical_address, is_bifurcated, route_interfaces,
+)
 from ansible_collections.nfv.dpdk.plugins.module_utils.sriov import (
     HELPER_DIR, UNIT_DIR, BootUnits, SriovError, key_of, resolve_device, sriov_unit_name, vfio_group_users,
 )
@@ -351,6 +353,143 @@ class ConnectionGuard:
         return found
 
 
+# -- VFs that nfv.dpdk.sriov_vfs plans in the same run (check mode) ------------------------
+class PlannedVf:
+    """One ``sriov_plan[i].vfs[j]`` entry, validated."""
+
+    def __init__(self, where, pf_address, index, address, planned, vendor_id, device_id):
+        self.where = where
+        self.pf_address = pf_address
+        self.index = index
+        self.address = address
+        self.planned = planned
+        self.vendor_id = vendor_id
+        self.device_id = device_id
+
+
+def _plan_id(vf, name, where, problems):
+    value = vf.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _HEX4.match(value):
+        problems.append("%s.%s: %r is not a 4-digit hexadecimal PCI id (e.g. 10ca)" % (where, name, value))
+        return None
+    return _normal_id(value)
+
+
+def parse_sriov_plan(plan):
+    """``sriov_plan`` (the ``pfs`` result of nfv.dpdk.sriov_vfs) -> ({PF address: [PlannedVf]}, problems).
+
+    Only the keys planning needs are read (``address``; ``vfs[].index``,
+    ``address``, ``planned``, ``vendor_id``, ``device_id``); the others of the
+    sriov_vfs result are ignored. Every problem names its field.
+    """
+    problems = []
+    pfs = {}
+    vf_seen = {}
+    for position, entry in enumerate(plan or []):
+        where = 'sriov_plan[%d]' % position
+        if not isinstance(entry, dict):
+            problems.append('%s: must be a dict (an element of the pfs result of nfv.dpdk.sriov_vfs), got %s'
+                            % (where, type(entry).__name__))
+            continue
+        try:
+            pf_address = canonical_address(entry.get('address'))
+        except ValueError as exc:
+            problems.append('%s.address: the PF address is required: %s' % (where, exc))
+            continue
+        if pf_address in pfs:
+            problems.append('%s.address: PF %s is listed twice' % (where, pf_address))
+            continue
+        vfs = entry.get('vfs')
+        if not isinstance(vfs, list):
+            problems.append('%s.vfs: must be a list (the vfs of the sriov_vfs result), got %s'
+                            % (where, 'nothing' if vfs is None else type(vfs).__name__))
+            continue
+        planned_vfs = []
+        indexes = set()
+        for vf_position, vf in enumerate(vfs):
+            vf_where = '%s.vfs[%d]' % (where, vf_position)
+            if not isinstance(vf, dict):
+                problems.append('%s: must be a dict, got %s' % (vf_where, type(vf).__name__))
+                continue
+            index, planned, address = vf.get('index'), vf.get('planned', False), vf.get('address')
+            if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+                problems.append('%s.index: %r is not a VF number (an integer 0 or more)' % (vf_where, index))
+                continue
+            if index in indexes:
+                problems.append('%s.index: VF %d is listed twice' % (vf_where, index))
+                continue
+            indexes.add(index)
+            if not isinstance(planned, bool):
+                problems.append('%s.planned: %r is not a boolean' % (vf_where, planned))
+                continue
+            if address is not None:
+                try:
+                    address = canonical_address(address)
+                except ValueError as exc:
+                    problems.append('%s.address: %s' % (vf_where, exc))
+                    continue
+                if address == pf_address:
+                    problems.append('%s.address: %s is the PF itself, not one of its VFs' % (vf_where, address))
+                    continue
+                if address in vf_seen:
+                    problems.append('%s.address: %s is also %s' % (vf_where, address, vf_seen[address]))
+                    continue
+                vf_seen[address] = vf_where
+            elif not planned:
+                problems.append('%s.address: an existing VF (planned: false) needs its PCI address' % vf_where)
+                continue
+            vendor_id = _plan_id(vf, 'vendor_id', vf_where, problems)
+            device_id = _plan_id(vf, 'device_id', vf_where, problems)
+            if planned and address is not None and device_id is None and vf.get('device_id') is None:
+                problems.append('%s.device_id: a planned VF with an address needs its device id (the VF Device ID '
+                                'nfv.dpdk.sriov_vfs returns), for its boot unit' % vf_where)
+                continue
+            planned_vfs.append(PlannedVf(vf_where, pf_address, index, address, planned, vendor_id, device_id))
+        pfs[pf_address] = planned_vfs
+    return pfs, problems
+
+
+class PlannedDevice:
+    """A VF that does not exist yet and that nfv.dpdk.sriov_vfs would create in this run (check mode only).
+
+    It offers the attributes of ``PciDevice`` that driver_bind reads, as they
+    will be when the kernel creates the VF: no driver (or the VF driver, which
+    driver_bind unbinds: a new VF carries no routes, addresses or sessions), no
+    override, the PF's NUMA node and vendor, the plan's device id. Its IOMMU
+    group is not known until the VF exists.
+    """
+
+    exists = False
+    driver = None
+    driver_override = None
+    iommu_group = None
+    iommu_group_devices = ()
+    class_code = None
+    sriov_numvfs = 0
+    netdevs = ()
+
+    def __init__(self, planned_vf, pf):
+        self.planned_vf = planned_vf
+        self.address = planned_vf.address
+        self.path = '/sys/bus/pci/devices/%s' % self.address
+        self.pf = pf
+        self.physfn = pf.address
+        self.vf_index = planned_vf.index
+        self.vendor_id = planned_vf.vendor_id or pf.vendor_id
+        self.device_id = planned_vf.device_id
+        self.numa_node = pf.numa_node
+
+    def __repr__(self):
+        return 'PlannedDevice(%r)' % self.address
+
+    @property
+    def is_bifurcated(self):
+        # A VF of a mlx4/mlx5 PF is bifurcated like its PF.
+        return is_bifurcated(driver=self.pf.driver, vendor_id=self.vendor_id)
+
+
 # -- bind / unbind / restore ----------------------------------------------------------------
 class Binding:
     """One device's binding change, with what to put back."""
@@ -479,18 +618,57 @@ class DriverBind:
         self.params = module.params
         self.environ = environ
         self.target = module.params['driver']
+        self.plan = {}              # PF address -> [PlannedVf], from sriov_plan
+        self.unplaceable = []       # planned VFs of vfs_of PFs whose address sriov_vfs could not compute
+        self.iommu_deferred = []    # devices whose IOMMU check waits for the reboot (iommu_planned)
 
     def fail(self, msg, **kwargs):
         self.module.fail_json(msg=msg, **kwargs)
 
     # -- selection and validation ------------------------------------------------------------
+    def _planned_by_address(self):
+        return dict((vf.address, vf) for vfs in self.plan.values() for vf in vfs if vf.address is not None)
+
+    def _planned_device(self, planned_vf, problems):
+        """Check mode: the device a ``sriov_plan`` VF stands for (a PciDevice when it exists), or None (a problem)."""
+        existing = PciDevice(planned_vf.address, self.fs)
+        if existing.exists:
+            if existing.physfn == planned_vf.pf_address:
+                return existing
+            # Never plan a binding of a device the plan mistakes for a VF (it may be the NIC of this connection).
+            problems.append('%s.address: %s exists and is not a VF of %s but %s:%s (%s): the plan is not from '
+                            'nfv.dpdk.sriov_vfs of this run; it is not bound' % (
+                                planned_vf.where, existing.address, planned_vf.pf_address, existing.vendor_id,
+                                existing.device_id, existing.driver or 'no driver'))
+            return None
+        if not planned_vf.planned:
+            problems.append('%s: VF %s is listed as existing (planned: false) but there is no such device: pass the '
+                            'pfs result of nfv.dpdk.sriov_vfs from this run' % (planned_vf.where, planned_vf.address))
+            return None
+        pf = PciDevice(planned_vf.pf_address, self.fs)
+        if not pf.exists:
+            problems.append('%s: its PF %s does not exist on this host' % (planned_vf.where, planned_vf.pf_address))
+            return None
+        return PlannedDevice(planned_vf, pf)
+
     def select(self, problems):
         selected = {}
+        check = self.module.check_mode
+        planned = self._planned_by_address()
         for position, text in enumerate(self.params.get('devices') or []):
+            address = canonical_address(text) if PciAddress.is_valid(text) else None
+            if check and address in planned and not PciDevice(address, self.fs).exists:
+                device = self._planned_device(planned[address], problems)
+                if device is not None:
+                    selected.setdefault(device.address, device)
+                continue
             try:
                 device = resolve_device(text, self.fs)
             except ValueError as exc:
-                problems.append('devices[%d]: %s' % (position, exc))
+                hint = ''
+                if address in planned:
+                    hint = ' (%s plans it: nfv.dpdk.sriov_vfs did not create it)' % planned[address].where
+                problems.append('devices[%d]: %s%s' % (position, exc, hint))
                 continue
             selected.setdefault(device.address, device)
         for position, text in enumerate(self.params.get('vfs_of') or []):
@@ -502,12 +680,33 @@ class DriverBind:
             if not pf.is_sriov_pf:
                 problems.append('vfs_of[%d]: %s is not an SR-IOV physical function' % (position, pf.address))
                 continue
+            plan_vfs = self.plan.get(pf.address)
+            if check and plan_vfs is not None:
+                # The PF's VFs as sriov_vfs leaves them: those it keeps and those it would create.
+                if not plan_vfs:
+                    problems.append('vfs_of[%d]: %s will have no VFs: its sriov_plan entry lists none (num_vfs 0)'
+                                    % (position, pf.address))
+                for planned_vf in plan_vfs:
+                    if planned_vf.address is None:
+                        self.unplaceable.append(planned_vf)
+                        continue
+                    device = self._planned_device(planned_vf, problems)
+                    if device is not None:
+                        selected.setdefault(device.address, device)
+                continue
             vfs = pf.vfs
             if not vfs:
                 problems.append('vfs_of[%d]: %s has no VFs (sriov_numvfs is 0); create them with nfv.dpdk.sriov_vfs '
-                                'first' % (position, pf.address))
+                                'first%s' % (position, pf.address, (' (in check mode, pass its result as sriov_plan)'
+                                                                   if check else '')))
             for address in vfs:
                 selected.setdefault(address, PciDevice(address, self.fs))
+            for planned_vf in plan_vfs or []:
+                # Outside check mode sriov_vfs has run: every VF it planned must exist now.
+                if planned_vf.address is not None and planned_vf.address not in vfs:
+                    problems.append('vfs_of[%d]: VF %d of %s at %s (%s) is not there: nfv.dpdk.sriov_vfs did not '
+                                    'create it' % (position, planned_vf.index, pf.address, planned_vf.address,
+                                                   planned_vf.where))
         match = self.params.get('match')
         if match:
             vendor, device_id = match.get('vendor'), match.get('device')
@@ -521,6 +720,18 @@ class DriverBind:
             if not bad:
                 found = [dev for dev in PciDevice.all(self.fs) if dev.vendor_id == _normal_id(vendor)
                          and (device_id is None or dev.device_id == _normal_id(device_id))]
+                if check:
+                    existing = set(dev.address for dev in found)
+                    for address in sorted(planned):
+                        planned_vf = planned[address]
+                        if address in existing or not planned_vf.planned:
+                            continue
+                        pf = PciDevice(planned_vf.pf_address, self.fs)
+                        if (planned_vf.vendor_id or pf.vendor_id) == _normal_id(vendor) and (
+                                device_id is None or planned_vf.device_id == _normal_id(device_id)):
+                            device = self._planned_device(planned_vf, problems)
+                            if device is not None:
+                                found.append(device)
                 if not found:
                     problems.append('match: no PCI device has vendor %s%s' % (
                         vendor, (' and device %s' % device_id) if device_id else ''))
@@ -529,11 +740,11 @@ class DriverBind:
         return [selected[address] for address in sorted(selected)]
 
     def validate(self):
-        problems = []
+        self.plan, problems = parse_sriov_plan(self.params.get('sriov_plan'))
         if self.params['noiommu'] and self.target != 'vfio-pci':
             problems.append('noiommu: only applies to driver vfio-pci (got driver %s)' % self.target)
         devices = self.select(problems)
-        if not problems and not devices:
+        if not problems and not devices and not self.unplaceable:
             problems.append('devices, vfs_of, match: select at least one device')
         bindings = [Binding(device, self.target) for device in devices]
         addresses = set(device.address for device in devices)
@@ -592,6 +803,14 @@ class DriverBind:
         if problems:
             self.fail('%d problem(s), nothing was changed: %s' % (len(problems), '; '.join(problems)),
                       problems=problems)
+        if self.iommu_deferred:
+            self.module.warn('iommu_planned: the IOMMU is off now; vfio-pci for %s is planned for after the reboot that '
+                             'turns it on (IOMMU groups are checked when the real run binds them)'
+                             % ', '.join(self.iommu_deferred))
+        for planned_vf in self.unplaceable:
+            self.module.warn('%s: VF %d of %s would be created and bound to %s, but its PCI address is unknown (see '
+                             "nfv.dpdk.sriov_vfs's warning): its binding is not checked in this run"
+                             % (planned_vf.where, planned_vf.index, planned_vf.pf_address, self.target))
         return bindings
 
     def _iommu_problems(self, device, name, addresses):
@@ -599,9 +818,17 @@ class DriverBind:
         if group is None:
             if self.params['noiommu']:
                 return []
+            if isinstance(device, PlannedDevice) and device.pf.iommu_group is not None:
+                # The IOMMU is on (the PF has a group): the kernel gives the VF a group when it creates it.
+                return []
+            if self.module.check_mode and self.params['iommu_planned']:
+                self.iommu_deferred.append(device.address)
+                return []
             return ['%s has no IOMMU group: the IOMMU is off or absent, and vfio-pci needs it (enable it with '
                     'nfv.dpdk.iommu_grub: intel_iommu=on or amd_iommu=on, iommu=pt, then reboot), or set '
-                    'noiommu: true for unsafe no-IOMMU mode (no DMA isolation)' % name]
+                    'noiommu: true for unsafe no-IOMMU mode (no DMA isolation)%s' % (
+                        name, '' if self.params['iommu_planned'] else
+                        '; in check mode, iommu_planned: true when this run turns the IOMMU on')]
         blockers = []
         for member in device.iommu_group_devices:
             if member == device.address or member in addresses:
@@ -666,14 +893,24 @@ class DriverBind:
                 group = binding.device.iommu_group
                 groups.setdefault(binding.address if group is None else group, []).append(binding)
         try:
+            after_text = 'driver %s, driver_override %s' % (
+                self.target if self.target != 'kernel' else '(kernel default)',
+                self.target if self.target != 'kernel' else '(null)')
+            for planned_vf in self.unplaceable:
+                lines_before.append('VF %d of %s: not created yet, PCI address unknown' % (
+                    planned_vf.index, planned_vf.pf_address))
+                lines_after.append('VF %d of %s: %s' % (planned_vf.index, planned_vf.pf_address, after_text))
             for binding in bindings:
                 if not binding.needs_change:
                     continue
+                if isinstance(binding.device, PlannedDevice):
+                    lines_before.append('%s: not created yet (VF %d of %s, planned by nfv.dpdk.sriov_vfs)' % (
+                        binding.address, binding.device.vf_index, binding.device.physfn))
+                    lines_after.append('%s: %s' % (binding.address, after_text))
+                    continue
                 lines_before.append('%s: driver %s, driver_override %s' % (
                     binding.address, binding.driver_before or '(none)', binding.override_before or '(null)'))
-                lines_after.append('%s: driver %s, driver_override %s' % (
-                    binding.address, self.target if self.target != 'kernel' else '(kernel default)',
-                    self.target if self.target != 'kernel' else '(null)'))
+                lines_after.append('%s: %s' % (binding.address, after_text))
             for batch in sorted(groups.values(), key=lambda items: items[0].address):
                 if check:
                     break
@@ -720,7 +957,8 @@ class DriverBind:
                 'address': device.address, 'vendor_id': device.vendor_id, 'device_id': device.device_id,
                 'driver_before': binding.driver_before, 'driver_after': device.driver,
                 'driver_override': device.driver_override, 'iommu_group': device.iommu_group,
-                'numa_node': device.numa_node, 'physfn': device.physfn, 'interfaces': device.netdevs,
+                'numa_node': device.numa_node, 'physfn': device.physfn, 'interfaces': list(device.netdevs),
+                'planned': isinstance(device, PlannedDevice),
                 'changed': binding.needs_change if self.module.check_mode else binding.touched,
                 'unit': unit if self.fs.exists(unit) else None,
             })

@@ -87,9 +87,41 @@ options:
         needs no unit.
     type: bool
     default: true
+  sriov_plan:
+    description:
+      - Pass the M(nfv.dpdk.sriov_vfs) result so that check mode can plan bindings of VFs that do not exist yet,
+        that is the RV(nfv.dpdk.sriov_vfs#module:pfs) list it returned in the same run (in check mode it lists the VFs it would
+        create with RV(nfv.dpdk.sriov_vfs#module:pfs[].vfs[].planned=true) and their computed PCI addresses).
+      - In check mode, the VFs of a O(vfs_of) PF are then the VFs of its plan entry (VFs the new count would remove are
+        left out), and planned VFs named in O(devices) or matching O(match) are selected too. A planned VF is
+        reported as to be bound (RV(devices[].planned=true), in C(--diff) and with its unit file) after every check
+        that can be made before it exists (the driver exists, C(modprobe -n); the bifurcated and lockdown/Secure
+        Boot refusals; the IOMMU, see O(iommu_planned); its address is not another existing device). Its IOMMU
+        group is checked when the real run binds it.
+      - A planned VF whose address is unknown (M(nfv.dpdk.sriov_vfs) could not read the PF's config space) counts as
+        a change with a warning, and is not checked.
+      - Outside check mode the plan does not change what is bound (the VFs exist by then); a VF of the plan with an
+        address that does not exist is an error (M(nfv.dpdk.sriov_vfs) did not create it).
+      - Only the keys C(address) and C(vfs) (with C(index), C(address), C(planned), C(vendor_id), C(device_id)) of each
+        element are read; they are validated before anything else and an error names the field
+        (C(sriov_plan[0].vfs[1].address)).
+    type: list
+    elements: dict
+    default: []
+  iommu_planned:
+    description:
+      - Check mode only. V(true) when the IOMMU is off now and the same run turns it on for the next boot (the
+        M(nfv.dpdk.iommu_grub) task before it reports RV(nfv.dpdk.iommu_grub#module:reboot_required) in check mode,
+        and the run reboots before binding). vfio-pci for devices without an IOMMU group is then planned with a
+        warning instead of refused.
+      - Ignored outside check mode, where vfio-pci needs the IOMMU on.
+    type: bool
+    default: false
 attributes:
   check_mode:
-    description: Reports what would change; runs C(modprobe -n) to check that the driver exists.
+    description:
+      - Reports what would change; runs C(modprobe -n) to check that the driver exists.
+      - With O(sriov_plan), also plans the binding of VFs that M(nfv.dpdk.sriov_vfs) would create in the same run.
     support: full
   diff_mode:
     description: Shows the driver and C(driver_override) of each device before and after, and the unit files.
@@ -178,6 +210,12 @@ devices:
       description: Network interfaces of the device after the run.
       type: list
       elements: str
+    planned:
+      description:
+        - V(true) for a VF that does not exist yet and that M(nfv.dpdk.sriov_vfs) would create in this run (check mode
+          with O(sriov_plan) only); its RV(devices[].driver_before), RV(devices[].driver_after) and
+          RV(devices[].iommu_group) are null. V(false) for a device that exists.
+      type: bool
     changed:
       description: Whether the binding of this device changed (would change in check mode).
       type: bool
@@ -213,6 +251,8 @@ ARGUMENT_SPEC = dict(
     noiommu=dict(type='bool', default=False),
     force=dict(type='bool', default=False),
     persist=dict(type='bool', default=True),
+    sriov_plan=dict(type='list', elements='dict', default=[]),
+    iommu_planned=dict(type='bool', default=False),
 )
 
 

@@ -356,3 +356,186 @@ def test_device_held_by_a_dpdk_process_is_not_unbound(fake_kernel, run_module, f
     fake_host.link('/proc/77/fd/3', '/dev/vfio/100')
     refused(run_module, fake_host, {'devices': [VF0], 'driver': 'kernel'},
             'in use through vfio by process 77 (dpdk-testpmd)')
+
+
+# -- planned VFs: sriov_plan, iommu_planned ------------------------------------------------------------
+def sriov_plan(run_module, pfs, check_mode=True):
+    """The pfs result of nfv.dpdk.sriov_vfs for ``pfs`` (check mode: the VFs it would create are planned)."""
+    from ansible_collections.nfv.dpdk.plugins.modules import sriov_vfs
+    result = run_module(sriov_vfs, {'pfs': pfs, 'persist': False}, check_mode=check_mode)
+    assert not result.failed, result
+    return result['pfs']
+
+
+def test_check_mode_plans_the_binding_of_vfs_sriov_vfs_would_create(fake_kernel, run_module, fake_host, commands):
+    plan = sriov_plan(run_module, [{'device': PF0, 'num_vfs': 2}])
+    before = fake_host.snapshot()
+    # Without the plan, check mode on a fresh node refuses: the VFs do not exist yet.
+    refused(run_module, fake_host, {'vfs_of': [PF0]}, 'has no VFs (sriov_numvfs is 0)')
+    commands.calls[:] = []
+    result = run_module(driver_bind, {'vfs_of': [PF0], 'sriov_plan': plan}, check_mode=True, diff=True)
+    assert not result.failed, result
+    assert result.changed and fake_host.snapshot() == before and fake_kernel.writes == []
+    assert commands.ran(['*/modprobe', '**']) == [['/usr/bin/modprobe', '-n', 'vfio-pci']]
+    assert result['loaded_modules'] == ['vfio-pci']
+    devices = [(d['address'], d['planned'], d['changed'], d['physfn'], d['vendor_id'], d['device_id'], d['driver_before'],
+                d['numa_node']) for d in result['devices']]
+    assert devices == [(VF0, True, True, PF0, '8086', '10ca', None, 0), (VF1, True, True, PF0, '8086', '10ca', None, 0)]
+    bindings = result['diff'][0]
+    assert bindings['before'] == ('%s: not created yet (VF 0 of %s, planned by nfv.dpdk.sriov_vfs)\n'
+                                  '%s: not created yet (VF 1 of %s, planned by nfv.dpdk.sriov_vfs)\n' % (VF0, PF0, VF1, PF0))
+    assert bindings['after'] == ('%s: driver vfio-pci, driver_override vfio-pci\n'
+                                 '%s: driver vfio-pci, driver_override vfio-pci\n' % (VF0, VF1))
+    units = dict((d['after_header'], d['after']) for d in result['diff'][1:])
+    assert 'ExecStart=%s %s 8086:10ca vfio-pci\n' % (HELPER, VF0) in units[UNIT_VF0]
+    assert UNIT_VF0 in result['units']
+
+
+def test_planned_vfs_are_selected_by_address_and_by_match(fake_kernel, run_module, fake_host):
+    plan = sriov_plan(run_module, [{'device': PF0, 'num_vfs': 3}, {'device': PF1, 'num_vfs': 1}])
+    by_address = run_module(driver_bind, {'devices': [VF2], 'sriov_plan': plan}, check_mode=True)
+    assert not by_address.failed, by_address
+    assert [(d['address'], d['planned']) for d in by_address['devices']] == [(VF2, True)]
+    by_match = run_module(driver_bind, {'match': {'vendor': '8086', 'device': '10ca'}, 'sriov_plan': plan},
+                          check_mode=True)
+    assert not by_match.failed, by_match
+    assert [d['address'] for d in by_match['devices']] == [VF0, VF1, VF2, '0000:81:10.0']
+
+
+def test_plan_mixes_kept_and_planned_vfs(fake_kernel, run_module, fake_host):
+    create(fake_kernel, 1)
+    plan = sriov_plan(run_module, [{'device': PF0, 'num_vfs': 3}])
+    result = run_module(driver_bind, {'vfs_of': [PF0], 'sriov_plan': plan}, check_mode=True)
+    assert not result.failed, result
+    assert [(d['address'], d['planned'], d['driver_before']) for d in result['devices']] == [
+        (VF0, False, 'igbvf'), (VF1, True, None), (VF2, True, None)]
+
+
+def test_plan_outside_check_mode_binds_what_exists_as_without_it(fake_kernel, run_module, fake_host):
+    plan = sriov_plan(run_module, [{'device': PF0, 'num_vfs': 2}], check_mode=False)
+    assert [vf['planned'] for vf in plan[0]['vfs']] == [False, False]
+    fake_kernel.writes[:] = []
+    result = run_module(driver_bind, {'vfs_of': [PF0], 'sriov_plan': plan, 'iommu_planned': True})
+    assert not result.failed and result.changed, result
+    assert fake_kernel.writes == [
+        ('/sys/bus/pci/devices/%s/driver_override' % VF0, 'vfio-pci'), ('/sys/bus/pci/drivers/igbvf/unbind', VF0),
+        (PROBE, VF0),
+        ('/sys/bus/pci/devices/%s/driver_override' % VF1, 'vfio-pci'), ('/sys/bus/pci/drivers/igbvf/unbind', VF1),
+        (PROBE, VF1)]
+    assert [d['planned'] for d in result['devices']] == [False, False]
+    # A plan made in check mode, once the VFs exist: the same result.
+    again = run_module(driver_bind, {'vfs_of': [PF0], 'sriov_plan': plan})
+    assert not again.failed and not again.changed, again
+
+
+def test_planned_vf_that_was_not_created_is_an_error_outside_check_mode(fake_kernel, run_module, fake_host):
+    plan = sriov_plan(run_module, [{'device': PF0, 'num_vfs': 2}])
+    create(fake_kernel, 1)
+    result = refused(run_module, fake_host, {'vfs_of': [PF0], 'sriov_plan': plan},
+                     'vfs_of[0]: VF 1 of 0000:41:00.0 at 0000:41:10.2 (sriov_plan[0].vfs[1]) is not there: '
+                     'nfv.dpdk.sriov_vfs did not create it')
+    assert 'VF 0 ' not in result['msg'] and fake_kernel.writes == []
+    refused(run_module, fake_host, {'devices': [VF1], 'sriov_plan': plan},
+            "devices[0]: '0000:41:10.2': no such PCI device on this host (sriov_plan[0].vfs[1] plans it: "
+            "nfv.dpdk.sriov_vfs did not create it)")
+
+
+def iommu_off_pf(fake_host):
+    """An 82576 PF on a host without IOMMU (no IOMMU group)."""
+    pf = '0000:61:00.0'
+    fake_host.pci_device(pf, vendor='0x8086', device='0x10c9', driver='igb', numa_node=0, sriov_totalvfs=7,
+                         netdevs=['ens3f0'], parent='/sys/devices/pci0000:60')
+    return pf
+
+
+def test_iommu_off_refuses_planned_vfio_unless_iommu_planned(fake_kernel, run_module, fake_host):
+    pf = iommu_off_pf(fake_host)
+    plan = sriov_plan(run_module, [{'device': pf, 'num_vfs': 2}])
+    before = fake_host.snapshot()
+    result = run_module(driver_bind, {'vfs_of': [pf], 'sriov_plan': plan}, check_mode=True)
+    assert result.failed and '0000:61:10.0 (8086:10ca, no driver) has no IOMMU group' in result['msg'], result
+    assert 'iommu_planned: true when this run turns the IOMMU on' in result['msg']
+    planned = run_module(driver_bind, {'vfs_of': [pf], 'sriov_plan': plan, 'iommu_planned': True}, check_mode=True)
+    assert not planned.failed and planned.changed, planned
+    assert [d['address'] for d in planned['devices']] == ['0000:61:10.0', '0000:61:10.2']
+    assert any('iommu_planned: the IOMMU is off now; vfio-pci for 0000:61:10.0, 0000:61:10.2' in w
+               for w in get_warning_messages())
+    assert fake_host.snapshot() == before
+
+
+def test_iommu_planned_is_ignored_outside_check_mode(fake_kernel, run_module, fake_host):
+    fake_host.pci_device('0000:06:00.0', vendor='0x8086', device='0x10ca', driver='igbvf')
+    checked = run_module(driver_bind, {'devices': ['0000:06:00.0'], 'iommu_planned': True}, check_mode=True)
+    assert not checked.failed and checked.changed, checked
+    refused(run_module, fake_host, {'devices': ['0000:06:00.0'], 'iommu_planned': True}, 'has no IOMMU group')
+    assert fake_kernel.writes == []
+
+
+def test_planned_vfs_of_a_bifurcated_pf_are_refused(fake_kernel, run_module, fake_host):
+    fake_host.pci_device('0000:a1:00.0', vendor='0x15b3', device='0x1017', driver='mlx5_core', numa_node=1,
+                         iommu_group=50, sriov_totalvfs=8, sriov_vf_offset=2, sriov_vf_stride=1, netdevs=['ens5f0np0'],
+                         parent='/sys/devices/pci0000:a0')
+    plan = sriov_plan(run_module, [{'device': '0000:a1:00.0', 'num_vfs': 1}])
+    assert plan[0]['vfs'][0]['address'] == '0000:a1:00.2' and plan[0]['vfs'][0]['device_id'] == '1018'
+    result = run_module(driver_bind, {'vfs_of': ['0000:a1:00.0'], 'sriov_plan': plan}, check_mode=True)
+    assert result.failed and '0000:a1:00.2 (15b3:1018, no driver) is a bifurcated' in result['msg'], result
+
+
+def test_planned_vfs_with_unknown_addresses_count_as_a_change_with_a_warning(fake_kernel, run_module, fake_host):
+    with open(fake_host.path('/sys/devices/pci0000:40/%s/config' % PF0), 'r+b') as handle:
+        handle.truncate(64)
+    plan = sriov_plan(run_module, [{'device': PF0, 'num_vfs': 2}])
+    assert [vf['address'] for vf in plan[0]['vfs']] == [None, None]
+    result = run_module(driver_bind, {'vfs_of': [PF0], 'sriov_plan': plan}, check_mode=True, diff=True)
+    assert not result.failed and result.changed and result['devices'] == [], result
+    assert 'VF 1 of 0000:41:00.0: not created yet, PCI address unknown\n' in result['diff'][0]['before']
+    assert any('sriov_plan[0].vfs[1]: VF 1 of 0000:41:00.0 would be created and bound to vfio-pci, but its PCI '
+               'address is unknown' in w for w in get_warning_messages())
+
+
+def test_plan_address_of_an_existing_other_device_is_refused(fake_kernel, run_module, fake_host):
+    # A plan that is not from this run must never make driver_bind touch another device (here the connection's NIC).
+    plan = [{'address': PF0, 'vfs': [{'index': 0, 'address': MGMT, 'planned': True, 'device_id': '10ca'}]}]
+    before = fake_host.snapshot()
+    result = run_module(driver_bind, {'vfs_of': [PF0], 'sriov_plan': plan}, check_mode=True)
+    assert result.failed and ('sriov_plan[0].vfs[0].address: 0000:00:03.0 exists and is not a VF of 0000:41:00.0 '
+                              'but 1af4:1000 (virtio-pci)') in result['msg'], result
+    assert fake_host.snapshot() == before
+
+
+PLANNED_VF = {'index': 0, 'address': VF0, 'planned': True, 'vendor_id': '8086', 'device_id': '10ca'}
+BAD_PLANS = [
+    ([{'vfs': []}], 'sriov_plan[0].address: the PF address is required'),
+    ([{'address': '41:00', 'vfs': []}], "sriov_plan[0].address: the PF address is required: '41:00' is not a PCI address"),
+    ([{'address': PF0}], 'sriov_plan[0].vfs: must be a list (the vfs of the sriov_vfs result), got nothing'),
+    ([{'address': PF0, 'vfs': 'all'}], 'sriov_plan[0].vfs: must be a list'),
+    ([{'address': PF0, 'vfs': ['x']}], 'sriov_plan[0].vfs[0]: must be a dict, got str'),
+    ([{'address': PF0, 'vfs': [dict(PLANNED_VF, index=-1)]}], 'sriov_plan[0].vfs[0].index: -1 is not a VF number'),
+    ([{'address': PF0, 'vfs': [dict(PLANNED_VF, index=True)]}], 'sriov_plan[0].vfs[0].index: True is not a VF number'),
+    ([{'address': PF0, 'vfs': [dict(PLANNED_VF, planned='yes')]}], "sriov_plan[0].vfs[0].planned: 'yes' is not a boolean"),
+    ([{'address': PF0, 'vfs': [dict(PLANNED_VF, address='0000:41:10.9')]}],
+     "sriov_plan[0].vfs[0].address: '0000:41:10.9' is not a PCI address"),
+    ([{'address': PF0, 'vfs': [dict(PLANNED_VF, address=PF0)]}], 'is the PF itself, not one of its VFs'),
+    ([{'address': PF0, 'vfs': [PLANNED_VF, dict(PLANNED_VF, index=1)]}], 'sriov_plan[0].vfs[1].address: 0000:41:10.0 '
+                                                                          'is also sriov_plan[0].vfs[0]'),
+    ([{'address': PF0, 'vfs': [PLANNED_VF, dict(PLANNED_VF, address=VF1)]}], 'sriov_plan[0].vfs[1].index: VF 0 is listed twice'),
+    ([{'address': PF0, 'vfs': [dict(PLANNED_VF, planned=False, address=None)]}],
+     'sriov_plan[0].vfs[0].address: an existing VF (planned: false) needs its PCI address'),
+    ([{'address': PF0, 'vfs': [dict(PLANNED_VF, device_id='10c')]}], "sriov_plan[0].vfs[0].device_id: '10c' is not a 4-digit"),
+    ([{'address': PF0, 'vfs': [dict(PLANNED_VF, device_id=None)]}], 'sriov_plan[0].vfs[0].device_id: a planned VF with an '
+                                                                    'address needs its device id'),
+    ([{'address': PF0, 'vfs': []}, {'address': '41:00.0', 'vfs': []}], 'sriov_plan[1].address: PF 0000:41:00.0 is listed twice'),
+]
+
+
+@pytest.mark.parametrize('check_mode', [True, False], ids=['check', 'run'])
+@pytest.mark.parametrize('plan,message', BAD_PLANS, ids=[str(i) for i in range(len(BAD_PLANS))])
+def test_bad_sriov_plan_is_rejected_and_changes_nothing(fake_kernel, run_module, fake_host, commands, plan, message,
+                                                        check_mode):
+    create(fake_kernel, 1)
+    before = fake_host.snapshot()
+    result = run_module(driver_bind, {'vfs_of': [PF0], 'sriov_plan': plan}, check_mode=check_mode)
+    assert result.failed and message in result['msg'], result
+    assert 'nothing was changed' in result['msg']
+    assert fake_host.snapshot() == before and fake_kernel.writes == []
+    assert commands.ran(['*/modprobe', '**']) == []
