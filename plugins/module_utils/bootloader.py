@@ -660,7 +660,7 @@ class KernelArgsRollback:
                 failed.append('%s NOT restored: %s' % (managed.path, exc))
                 continue
             if exact:
-                done.append('%s restored byte for byte' % managed.path)
+                done.append('%s %s' % (managed.path, 'restored byte for byte' if managed.existed_before else 'removed again'))
             else:
                 failed.append('%s NOT restored: it does not read back as before' % managed.path)
 

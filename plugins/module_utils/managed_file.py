@@ -160,6 +160,11 @@ class ManagedFile:
         self._applied = False
         return self.is_as_before()
 
+    @property
+    def existed_before(self):
+        """Whether the file existed when ``apply()`` changed it (for messages: restored or removed again)."""
+        return self._before_bytes is not None
+
     def is_as_before(self):
         """Whether the file on disk is byte for byte (and mode) what it was before ``apply()``."""
         now = _read_bytes(self.real_path)

@@ -861,8 +861,12 @@ class Hugepages:
         def failure(msg, **kwargs):
             notes = [self._restore_pools(undo['pools'])]
             if undo['unit']:
-                self.unit.restore()
-                notes.append('%s was put back' % UNIT_PATH)
+                try:
+                    exact = self.unit.restore()
+                    done = 'restored byte for byte' if self.unit.existed_before else 'removed again'
+                    notes.append('%s %s' % (UNIT_PATH, done if exact else 'NOT restored: it does not read back as before'))
+                except (IOError, OSError) as exc:
+                    notes.append('%s NOT restored: %s' % (UNIT_PATH, exc))
             if undo['enable']:
                 opposite = 'disable' if undo['enable'] == 'enable' else 'enable'
                 self.module.run_command([self.bins['systemctl'], opposite, UNIT_NAME])

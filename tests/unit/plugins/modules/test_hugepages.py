@@ -453,7 +453,7 @@ def test_runtime_failure_puts_the_unit_back(fake_host, monkeypatch, commands, ru
     before = fake_host.snapshot()
     result = run_module(hugepages, {'boot': True, 'per_node_boot': 'systemd', 'pools': [{'size': '2M', 'count': 8, 'node': 0}]})
     assert result.failed and 'requested 8 pages, obtained 3' in result['msg']
-    assert hugepages.UNIT_PATH + ' was put back' in result['msg']
+    assert hugepages.UNIT_PATH + ' removed again' in result['msg']
     assert not fake_host.exists(hugepages.UNIT_PATH) and not fake_host.exists(wants)
     assert commands.calls[-1] == ['/usr/bin/systemctl', 'disable', hugepages.UNIT_NAME]
     after = fake_host.snapshot()
