@@ -104,6 +104,28 @@ def kubelet_runs(tmp_path_factory):
     }, role='kubelet_cpu_manager')
 
 
+def test_kubelet_role_plans_with_the_cpus_dpdk_node_published(tmp_path):
+    """Valid input gets past the entry checks (check mode, a scratch configuration file), and the
+    reserved CPUs default to what dpdk_node published."""
+    state_dir = tmp_path / 'kubelet'
+    state_dir.mkdir()
+    runs, rc = run_play(tmp_path, {'valid': {
+        'kubelet_cpu_manager_config_path': str(tmp_path / 'kubelet-config.yaml'),
+        'kubelet_cpu_manager_create': True,
+        'kubelet_cpu_manager_state_dir': str(state_dir),
+        'dpdk_node_result_reserved_cpus': '0',
+        'dpdk_node_result_isolated_cpus': '',
+    }}, check_mode=True, role='kubelet_cpu_manager')
+    ran = runs['valid']
+    assert rc == 0, ran
+    assert [name.split(' : ', 1)[1] for name, _ in ran][1:] == [
+        'Refuse the renamed role variables', 'Compute the kubelet configuration change (check mode)', 'Show the planned change',
+        'Switch the kubelet to the new configuration']
+    assert ran[2][1]['effective_config']['reservedSystemCPUs'] == '0'
+    assert ran[-1][1].get('skipped') is True
+    assert not (tmp_path / 'kubelet-config.yaml').exists()
+
+
 def test_kubelet_role_refuses_a_misspelt_reserved_memory_key(kubelet_runs):
     ran, _ = kubelet_runs
     assert_refused_at_validation(ran['reserved_memory'], 'kubelet_cpu_manager_reserved_memory.limit',
@@ -135,7 +157,22 @@ TESTPMD_CASES = {
 
 @pytest.fixture(scope='module', params=[False, True], ids=['run', 'check'])
 def testpmd_runs(request, tmp_path_factory):
-    return run_play(tmp_path_factory.mktemp('testpmd'), TESTPMD_CASES, check_mode=request.param, role='dpdk_testpmd')
+    cases = dict(TESTPMD_CASES)
+    if request.param:
+        # Valid input runs only in check mode here: it shows the manifest and runs nothing else.
+        cases['valid'] = {'dpdk_testpmd_vdevs': ['net_null0', 'net_null1']}
+    return run_play(tmp_path_factory.mktemp('testpmd'), cases, check_mode=request.param, role='dpdk_testpmd'), request.param
+
+
+def test_testpmd_valid_input_gets_past_the_entry_checks(testpmd_runs):
+    (runs, _), check_mode = testpmd_runs
+    if not check_mode:
+        pytest.skip('valid input is only run in check mode')
+    ran = runs['valid']
+    assert [name.split(' : ', 1)[1] for name, _ in ran][1:4] == [
+        'Check that testpmd gets ports', 'Check that the podman pod gets as many VFs as it requests', 'Build the testpmd Pod manifest']
+    assert not any(result.get('failed') for _, result in ran)
+    assert ran[2][1].get('skipped') is True  # the podman check, kubernetes backend
 
 
 @pytest.mark.parametrize('backend, expected', [
@@ -143,7 +180,7 @@ def testpmd_runs(request, tmp_path_factory):
     ('podman', ['set dpdk_testpmd_sriov_count', 'dpdk_testpmd_podman_pci_devices', 'dpdk_testpmd_vdevs']),
 ])
 def test_testpmd_without_ports_names_the_role_variables_at_entry(testpmd_runs, backend, expected):
-    ran = testpmd_runs[0][backend]
+    ran = testpmd_runs[0][0][backend]
     assert [name for name, _ in ran][1:] == ['nfv.dpdk.dpdk_testpmd : Check that testpmd gets ports']
     assert ran[1][1].get('failed') is True
     message = ran[1][1]['msg']
@@ -153,7 +190,7 @@ def test_testpmd_without_ports_names_the_role_variables_at_entry(testpmd_runs, b
 
 
 def test_testpmd_podman_vf_count_is_checked_at_entry(testpmd_runs):
-    ran = testpmd_runs[0]['podman_vf_count']
+    ran = testpmd_runs[0][0]['podman_vf_count']
     assert [name for name, _ in ran][1:] == ['nfv.dpdk.dpdk_testpmd : Check that testpmd gets ports',
                                               'nfv.dpdk.dpdk_testpmd : Check that the podman pod gets as many VFs as it requests']
     assert ran[-1][1].get('failed') is True
@@ -161,7 +198,7 @@ def test_testpmd_podman_vf_count_is_checked_at_entry(testpmd_runs):
 
 
 def test_testpmd_refuses_a_misspelt_choice(testpmd_runs):
-    assert_refused_at_validation(testpmd_runs[0]['bad_choice'], 'dpdk_testpmd_backend must be one of: kubernetes, podman')
+    assert_refused_at_validation(testpmd_runs[0][0]['bad_choice'], 'dpdk_testpmd_backend must be one of: kubernetes, podman')
 
 
 def test_validation_leaves_the_bindings_as_written(tmp_path):
