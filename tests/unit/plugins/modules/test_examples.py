@@ -86,8 +86,7 @@ def tasks_of(entries):
         nested = [key for key in ('block', 'rescue', 'always') if key in entry]
         if nested:
             for key in nested:
-                for task in tasks_of(entry[key]):
-                    yield task
+                yield from tasks_of(entry[key])
         else:
             yield entry
 
@@ -172,11 +171,9 @@ def str_fields(params, spec, where=''):
                 if option_spec.get('elements', 'str') == 'str':
                     yield path + '[]', item
                 elif option_spec.get('options') and isinstance(item, dict):
-                    for found in str_fields(item, option_spec['options'], path + '[].'):
-                        yield found
+                    yield from str_fields(item, option_spec['options'], path + '[].')
         elif option_spec.get('options') and isinstance(value, dict):
-            for found in str_fields(value, option_spec['options'], path + '.'):
-                yield found
+            yield from str_fields(value, option_spec['options'], path + '.')
 
 
 def values_at(params, path):
@@ -284,12 +281,10 @@ def test_example_passes_the_module_on_the_fake_kernel(fake_kernel, run_module, f
 def _scalars(value):
     if isinstance(value, dict):
         for item in value.values():
-            for found in _scalars(item):
-                yield found
+            yield from _scalars(item)
     elif isinstance(value, list):
         for item in value:
-            for found in _scalars(item):
-                yield found
+            yield from _scalars(item)
     else:
         yield value
 
