@@ -191,8 +191,9 @@ def test_testpmd_without_ports_names_the_role_variables_at_entry(testpmd_runs, b
 
 def test_testpmd_podman_vf_count_is_checked_at_entry(testpmd_runs):
     ran = testpmd_runs[0][0]['podman_vf_count']
-    assert [name for name, _ in ran][1:] == ['nfv.dpdk.dpdk_testpmd : Check that testpmd gets ports',
-                                              'nfv.dpdk.dpdk_testpmd : Check that the podman pod gets as many VFs as it requests']
+    assert [name for name, _ in ran][1:] == [
+        'nfv.dpdk.dpdk_testpmd : Check that testpmd gets ports',
+        'nfv.dpdk.dpdk_testpmd : Check that the podman pod gets as many VFs as it requests']
     assert ran[-1][1].get('failed') is True
     assert 'dpdk_testpmd_sriov_count is 2 but dpdk_testpmd_podman_pci_devices lists 1 VF(s)' in ran[-1][1]['msg']
 
