@@ -129,7 +129,7 @@ ansible_facts:
               nodes with CPUs and memory), plus C(vendor), C(supports_1g_pages) (V(null) when C(/proc/cpuinfo) has no
               x86 flags), C(hypervisor) (running in a VM), C(isolated) (the CPUs the running kernel isolates with
               C(isolcpus), from C(/sys/devices/system/cpu/isolated)) and C(nohz_full) (its tickless CPUs); both are
-              cpu-lists, V('') for none and V(null) when the kernel has no such file.
+              cpu-lists, an empty string for none and V(null) when the kernel has no such file.
           returned: when gathered
           type: dict
           sample:
@@ -137,7 +137,7 @@ ansible_facts:
             offline: '15'
             threads_per_core: 2
             cores: ['0,8', '1,9']
-            nodes: [{id: 0, cpus: 0-3,8-11, mem_total_kb: 67108864, mem_free_kb: 33554432}]
+            nodes: [{id: 0, cpus: '0-3,8-11', mem_total_kb: 67108864, mem_free_kb: 33554432}]
             vendor: GenuineIntel
             supports_1g_pages: true
             hypervisor: false
