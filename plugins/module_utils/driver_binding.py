@@ -32,7 +32,7 @@ import struct
 
 from ansible_collections.nfv.dpdk.plugins.module_utils.hostfs import HostFS
 from ansible_collections.nfv.dpdk.plugins.module_utils.pci import (
-    PciAddress, PciDevice, SriovCapabilityError, canonical_address, is_bifurcated, route_interfaces,
+    PciAddress, PciDevice, canonical_address, is_bifurcated, route_interfaces,
 )
 from ansible_collections.nfv.dpdk.plugins.module_utils.sriov import (
     HELPER_DIR, UNIT_DIR, BootUnits, SriovError, key_of, resolve_device, sriov_unit_name, vfio_group_users,
@@ -696,9 +696,9 @@ class DriverBind:
                 continue
             vfs = pf.vfs
             if not vfs:
+                hint = ' (in check mode, pass its result as sriov_plan)' if check else ''
                 problems.append('vfs_of[%d]: %s has no VFs (sriov_numvfs is 0); create them with nfv.dpdk.sriov_vfs '
-                                'first%s' % (position, pf.address, (' (in check mode, pass its result as sriov_plan)'
-                                                                   if check else '')))
+                                'first%s' % (position, pf.address, hint))
             for address in vfs:
                 selected.setdefault(address, PciDevice(address, self.fs))
             for planned_vf in plan_vfs or []:

@@ -23,8 +23,8 @@ def test_real_82576_config_bytes():
     data = bytearray(4096)
     data[0x100:0x104] = bytes.fromhex('01000114')    # AER, v1, next 0x140
     data[0x140:0x144] = bytes.fromhex('0e000116')    # ARI, v1, next 0x160
-    data[0x160:0x180] = bytes.fromhex('10000100' '00000000' '10000000' '08000800'
-                                      '00000000' '80000200' '0000ca10' '53050000')
+    data[0x160:0x180] = bytes.fromhex(' '.join(['10000100', '00000000', '10000000', '08000800',
+                                                '00000000', '80000200', '0000ca10', '53050000']))
     capability = parse_sriov_capability(bytes(data))
     assert (capability['total_vfs'], capability['vf_offset'], capability['vf_stride'],
             capability['vf_device_id']) == (8, 0x80, 2, '10ca')

@@ -516,8 +516,8 @@ BAD_PLANS = [
     ([{'address': PF0, 'vfs': [dict(PLANNED_VF, address='0000:41:10.9')]}],
      "sriov_plan[0].vfs[0].address: '0000:41:10.9' is not a PCI address"),
     ([{'address': PF0, 'vfs': [dict(PLANNED_VF, address=PF0)]}], 'is the PF itself, not one of its VFs'),
-    ([{'address': PF0, 'vfs': [PLANNED_VF, dict(PLANNED_VF, index=1)]}], 'sriov_plan[0].vfs[1].address: 0000:41:10.0 '
-                                                                          'is also sriov_plan[0].vfs[0]'),
+    ([{'address': PF0, 'vfs': [PLANNED_VF, dict(PLANNED_VF, index=1)]}],
+     'sriov_plan[0].vfs[1].address: 0000:41:10.0 is also sriov_plan[0].vfs[0]'),
     ([{'address': PF0, 'vfs': [PLANNED_VF, dict(PLANNED_VF, address=VF1)]}], 'sriov_plan[0].vfs[1].index: VF 0 is listed twice'),
     ([{'address': PF0, 'vfs': [dict(PLANNED_VF, planned=False, address=None)]}],
      'sriov_plan[0].vfs[0].address: an existing VF (planned: false) needs its PCI address'),
