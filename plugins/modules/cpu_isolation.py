@@ -33,7 +33,9 @@ description:
     C(/etc/systemd/system.conf.d/50-nfv-dpdk-cpu-affinity.conf), so that system services and every process
     they start run on the reserved CPUs, and C(AllowedCPUs=<reserved>) in a drop-in
     C(/etc/systemd/system/<slice>.d/50-nfv-dpdk-cpu-isolation.conf) for each slice in O(slices).
-    C(systemctl daemon-reload) runs only when one of these files changed.'
+    C(systemctl daemon-reload) runs only when one of these files changed, or when they need no change but systemd
+    has not applied them (the affinity of PID 1 is not the CPUs of the drop-in, or C(systemctl show) says a slice has
+    C(NeedDaemonReload=yes)), as after a run killed during the reload.'
   - systemd applies C(CPUAffinity=) on C(daemon-reload) but does not widen its own affinity again when the setting
     goes away. So when the drop-in is removed (O(state=absent), O(systemd_cpu_affinity=false), or a rollback) and no
     other C(CPUAffinity=) is configured, PID 1 gets every online CPU (on rollback, the CPUs it had) back through
@@ -271,7 +273,9 @@ from ansible_collections.nfv.dpdk.plugins.module_utils.cpu_partition import CpuP
 from ansible_collections.nfv.dpdk.plugins.module_utils.cpu_topology import CpuTopology
 from ansible_collections.nfv.dpdk.plugins.module_utils.cpuset import CpuSet
 from ansible_collections.nfv.dpdk.plugins.module_utils.hostfs import HostFS
-from ansible_collections.nfv.dpdk.plugins.module_utils.managed_file import ManagedFile, systemd_daemon_reload
+from ansible_collections.nfv.dpdk.plugins.module_utils.managed_file import (
+    ManagedFile, systemd_daemon_reload, systemd_running, systemd_stale_units,
+)
 
 OWNED_KEYS = ['isolcpus', 'nohz_full', 'rcu_nocbs', 'irqaffinity']
 ISOLCPUS_FLAGS = ['domain', 'managed_irq', 'nohz']
@@ -749,6 +753,9 @@ class CpuIsolation:
             irqbalance_changed = False
             if self.irqbalance_file is not None:
                 irqbalance_changed = self.apply_file(self.irqbalance_file)
+            if not systemd_changed and self.systemd_view_stale():
+                # The files are right but systemd has not applied them: a run killed during daemon-reload.
+                self.result['changed'] = systemd_changed = True
             if systemd_changed:
                 self.pid1_before = pid1_affinity(self.fs)
                 self.reloaded = systemd_daemon_reload(self.module, self.fs)
@@ -766,6 +773,23 @@ class CpuIsolation:
             fail_and_restore('%s: %s' % (type(exc).__name__, exc), exception=traceback.format_exc())
         finally:
             self.module.fail_json = original_fail
+
+    def systemd_view_stale(self):
+        """Whether systemd runs on settings older than the drop-ins on disk although they need no change.
+
+        CPUAffinity= of the manager is not a unit (NeedDaemonReload does not cover it): PID 1's
+        affinity is compared with the drop-in's CPUs. The slices' drop-ins are asked about with
+        ``systemctl show`` (NeedDaemonReload).
+        """
+        if not systemd_running(self.module, self.fs):
+            return False
+        for manager in (managed for managed in self.systemd_files if managed.path == MANAGER_DROPIN):
+            if manager.content is None or manager.current() != manager.content:
+                continue
+            affinity = pid1_affinity(self.fs)
+            if affinity is not None and affinity != self.reserved:
+                return True
+        return bool(systemd_stale_units(self.module, sorted(self.slice_files), self.fs))
 
     def apply_kernel_args(self):
         desired = [] if self.params['state'] == 'absent' else kernel_args(self.params, self.isolated, self.reserved)

@@ -79,6 +79,9 @@ def node(fake_host, commands, sockets=1, cores_per_socket=4, threads_per_core=1,
         fake_host.mkdir('/run/systemd/system')
         commands.on(DAEMON_RELOAD)
         commands.on(TRY_RESTART)
+        # systemd's view of the slices is current unless a test says otherwise.
+        commands.on([SYSTEMCTL, 'show', '--property=NeedDaemonReload', '--property=LoadState', '*'],
+                    out='LoadState=loaded\nNeedDaemonReload=no\n')
     if irqbalance is not None:
         fake_host.file('/etc/default/irqbalance', irqbalance)
     if irqbalance_version is not None:
@@ -94,8 +97,8 @@ def changes(before, after):
 
 
 def mutating(commands):
-    """Commands that change the host (everything but ``irqbalance --version``)."""
-    return [argv for argv in commands.calls if argv != IRQBALANCE_VERSION]
+    """Commands that change the host (everything but ``irqbalance --version`` and ``systemctl show``)."""
+    return [argv for argv in commands.calls if argv != IRQBALANCE_VERSION and argv[:2] != [SYSTEMCTL, 'show']]
 
 
 TASKSET = '/usr/bin/taskset'

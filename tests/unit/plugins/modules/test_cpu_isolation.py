@@ -501,3 +501,44 @@ def test_unsupported_boot_setup_is_rejected_before_any_change(fake_host, command
     result = run_module(cpu_isolation, EXPLICIT)
     assert result.failed and 'kernel command line' in result['msg'] and '/etc/default/grub' in result['msg']
     assert fake_host.snapshot() == before and mutating(commands) == []
+
+
+# -- a run killed during daemon-reload (issue 17) -----------------------------------------------
+
+class Killed(BaseException):
+    """The process was killed in the middle of ``systemctl daemon-reload``."""
+
+
+def _killed(argv):
+    raise Killed()
+
+
+def test_rerun_after_a_killed_daemon_reload_applies_the_drop_ins(fake_host, commands, run_module):
+    node(fake_host, commands, **HT)
+    simulate_systemd(fake_host, commands)
+    commands.on(DAEMON_RELOAD, effect=_killed)
+    with pytest.raises(Killed):
+        run_module(cpu_isolation, EXPLICIT)
+    assert fake_host.exists(MANAGER) and fake_host.exists(SYSTEM_SLICE)
+    simulate_systemd(fake_host, commands)  # systemd never applied them
+    assert pid1_cpus(fake_host) == '0-15' and slice_cpus(fake_host, 'system.slice') == ''
+    del commands.calls[:]
+    result = run_module(cpu_isolation, EXPLICIT)
+    assert not result.failed, result
+    assert result.changed and commands.ran(DAEMON_RELOAD) == [DAEMON_RELOAD]
+    assert pid1_cpus(fake_host) == '0-1,8-9' and slice_cpus(fake_host, 'system.slice') == '0-1,8-9'
+    del commands.calls[:]
+    again = run_module(cpu_isolation, EXPLICIT)
+    assert not again.changed and commands.ran(DAEMON_RELOAD) == []
+
+
+def test_slice_drop_in_systemd_has_not_loaded_is_reloaded(fake_host, commands, run_module):
+    node(fake_host, commands, **HT)
+    args = dict(EXPLICIT, systemd_cpu_affinity=False)
+    assert run_module(cpu_isolation, args).changed
+    show = ['/usr/bin/systemctl', 'show', '--property=NeedDaemonReload', '--property=LoadState', 'system.slice']
+    commands.on(show, out='LoadState=loaded\nNeedDaemonReload=yes\n')
+    del commands.calls[:]
+    assert run_module(cpu_isolation, args, check_mode=True).changed and commands.ran(DAEMON_RELOAD) == []
+    result = run_module(cpu_isolation, args)
+    assert result.changed and commands.ran(DAEMON_RELOAD) == [DAEMON_RELOAD]
