@@ -634,6 +634,7 @@ class KernelArgsRollback:
         self.owned_keys = []
         self.desired = []
         self.previous = []
+        self.previous_recovery = []
         self.written = []
         self.regenerate = None
         self.entries = None
@@ -643,11 +644,13 @@ class KernelArgsRollback:
         """Whether there is anything to put back."""
         return bool(self.written or self.entries)
 
-    def record(self, module, fs, platform, owned_keys, desired, previous, written, regenerate=None, entries=None):
+    def record(self, module, fs, platform, owned_keys, desired, previous, written, regenerate=None, entries=None,
+               previous_recovery=None):
         self.module, self.fs, self.platform = module, fs, platform
         self.owned_keys = list(owned_keys)
         self.desired = [str(arg) for arg in desired]
         self.previous = [str(arg) for arg in previous]
+        self.previous_recovery = [str(arg) for arg in (previous if previous_recovery is None else previous_recovery)]
         self.written = list(written)
         self.regenerate = regenerate
         self.entries = entries
@@ -675,7 +678,7 @@ class KernelArgsRollback:
             self._restore_files(done, failed)
             if failed:
                 failed.append('%s NOT regenerated (its inputs are not back as they were)' % GRUB_CFG)
-                hint = 'restore %s from the backups and run %s' % (', '.join(m.path for m in self.written), self._regenerate_hint())
+                hint = 'restore them from the backups (%s) and run %s' % (self._backups(), self._regenerate_hint())
             else:
                 self._regenerate_debian(done, failed)
                 if failed:
@@ -685,12 +688,18 @@ class KernelArgsRollback:
             # After grubby: newer grubby keeps /etc/kernel/cmdline and /etc/default/grub in step itself.
             self._restore_files(done, failed)
             if failed:
-                hint = 'set the entries back with grubby --update-kernel=<kernel> --args/--remove-args'
+                hint = ('set the entries back with grubby --update-kernel=<kernel> --args/--remove-args, and the files '
+                        'from their backups (%s)' % self._backups())
         if failed:
             raise KernelArgsRollbackError('put back: %s; NOT put back: %s; the configured kernel command line may still '
                                           'hold %s; %s' % ('; '.join(done) or 'nothing', '; '.join(failed),
                                                            self._still_holds(), hint))
+        # Put back: a second restore() has nothing left to do.
+        self.written, self.entries = [], None
         return '; '.join(done)
+
+    def _backups(self):
+        return ', '.join('%s -> %s' % (self.fs.unroot(m.backup_file), m.path) for m in self.written if m.backup_file) or 'none'
 
     def _regenerate_hint(self):
         return ' '.join([os.path.basename(self.regenerate[0])] + self.regenerate[1:])
@@ -705,9 +714,13 @@ class KernelArgsRollback:
             failed.append('%s NOT regenerated: %s failed (rc=%d): %s%s'
                           % (GRUB_CFG, ' '.join(argv), rc, (err or out).strip(), holds))
             return
+        # Recovery entries get GRUB_CMDLINE_LINUX only, normal ones GRUB_CMDLINE_LINUX_DEFAULT too:
+        # a kernel line is as before when it holds either form of the previous parameters.
+        stale = set(pair[0] for pair in stale_grub_cfg_lines(self.fs, self.owned_keys, self.previous))
+        stale &= set(pair[0] for pair in stale_grub_cfg_lines(self.fs, self.owned_keys, self.previous_recovery))
         if not grub_cfg_is_generated(self.fs):
             done.append('%s regenerated (%s rc=0; no 10_linux section to check)' % (GRUB_CFG, ' '.join(argv)))
-        elif stale_grub_cfg_lines(self.fs, self.owned_keys, self.previous):
+        elif stale:
             failed.append('%s regenerated, but its kernel lines do not hold the previous parameters (%s)'
                           % (GRUB_CFG, ' '.join(self.previous) or 'none'))
         else:
@@ -938,7 +951,9 @@ def _ensure_debian(module, fs, owned_keys, desired, running, reboot_required, ro
                          rc=rc, stdout=out, stderr=err, cmd=argv)
     if rollback is not None:
         previous = _parse(defaults.cmdline(), 'the GRUB defaults').select(owned_keys)
-        rollback.record(module, fs, PLATFORM_DEBIAN, owned_keys, desired, previous, written, regenerate=argv)
+        recovery = _parse(' '.join(cmdline_words(defaults.value(CMDLINE_VAR))), 'the GRUB defaults').select(owned_keys)
+        rollback.record(module, fs, PLATFORM_DEBIAN, owned_keys, desired, previous, written, regenerate=argv,
+                        previous_recovery=recovery)
     return _result(PLATFORM_DEBIAN, True, reboot_required, configured, running, _backups(written), module, diff)
 
 

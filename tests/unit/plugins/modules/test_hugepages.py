@@ -580,14 +580,17 @@ SCATTERED = ('GRUB_DEFAULT=0\n# keep this comment\nGRUB_CMDLINE_LINUX_DEFAULT="q
 
 
 def grub_cfg_generator(fake_host):
-    """update-grub's effect: a grub.cfg whose 10_linux kernel line carries the GRUB defaults' command line."""
-    from ansible_collections.nfv.dpdk.plugins.module_utils.bootloader import GrubDefaults
+    """update-grub's effect: a grub.cfg whose 10_linux kernel lines carry the GRUB defaults' command line
+    (the normal entry both variables, the recovery entry GRUB_CMDLINE_LINUX only, as 10_linux writes them)."""
+    from ansible_collections.nfv.dpdk.plugins.module_utils.bootloader import GrubDefaults, cmdline_words
 
     def generate(argv):
-        line = GrubDefaults.read(HostFS()).cmdline()
+        defaults = GrubDefaults.read(HostFS())
+        recovery = ' '.join(cmdline_words(defaults.value('GRUB_CMDLINE_LINUX')))
         fake_host.file('/boot/grub/grub.cfg', '### BEGIN /etc/grub.d/10_linux ###\n'
                        '\tlinux\t/boot/vmlinuz-6.1.0-28-amd64 root=UUID=5b12f430 ro %s\n'
-                       '### END /etc/grub.d/10_linux ###\n' % line)
+                       '\tlinux\t/boot/vmlinuz-6.1.0-28-amd64 root=UUID=5b12f430 ro single %s\n'
+                       '### END /etc/grub.d/10_linux ###\n' % (defaults.cmdline(), recovery))
     return generate
 
 
@@ -602,7 +605,9 @@ def test_rollback_restores_the_grub_files_byte_for_byte(fake_host, monkeypatch, 
     assert fake_host.read('/etc/default/grub') == SCATTERED
     assert os.stat(fake_host.path('/etc/default/grub')).st_mode & 0o777 == 0o600
     assert '/boot/grub/grub.cfg regenerated (its kernel lines hold the previous parameters: checked)' in result['msg']
-    assert 'ro hugepagesz=1G console=ttyS0,115200n8 quiet hugepages=0:1 splash\n' in fake_host.read('/boot/grub/grub.cfg')
+    cfg = fake_host.read('/boot/grub/grub.cfg')
+    assert 'ro hugepagesz=1G console=ttyS0,115200n8 quiet hugepages=0:1 splash\n' in cfg
+    assert 'ro single hugepagesz=1G console=ttyS0,115200n8\n' in cfg
     # The backup of the original survives next to it.
     backups = [name for name in os.listdir(fake_host.path('/etc/default')) if name.startswith('grub.') and name.endswith('~')]
     assert len(backups) == 1 and fake_host.read('/etc/default/' + backups[0]) == SCATTERED
