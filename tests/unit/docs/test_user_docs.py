@@ -135,8 +135,7 @@ def walk_tasks(tasks):
             continue
         yield task
         for section in ('block', 'rescue', 'always'):
-            for inner in walk_tasks(task.get(section)):
-                yield inner
+            yield from walk_tasks(task.get(section))
 
 
 def code_task_files():
@@ -153,16 +152,15 @@ def code_task_files():
 
 
 def code_tasks():
+    """Every task of the roles and playbooks, and every play."""
     for _path, content in code_task_files():
         for item in content:
             if isinstance(item, dict) and ('hosts' in item or 'import_playbook' in item or 'ansible.builtin.import_playbook' in item):
                 for section in ('pre_tasks', 'tasks', 'post_tasks', 'handlers'):
-                    for task in walk_tasks(item.get(section)):
-                        yield task
+                    yield from walk_tasks(item.get(section))
                 yield item
             else:
-                for task in walk_tasks([item]):
-                    yield task
+                yield from walk_tasks([item])
 
 
 def known_names():
