@@ -760,19 +760,7 @@ class DriverBind:
             if is_bridge(device):
                 problems.append('%s is a PCI bridge; bridges are never rebound' % name)
                 continue
-            if self.target != 'kernel' and device.is_bifurcated:
-                problems.append('%s is a bifurcated Mellanox/NVIDIA NIC: DPDK (mlx4/mlx5 PMD) uses it with its kernel '
-                                'driver bound; binding it to %s breaks it (use driver: kernel)' % (name, self.target))
-            if self.target in ('igb_uio', 'uio_pci_generic') and lockdown not in (None, 'none'):
-                problems.append('%s: %s is refused: kernel lockdown is %s (Secure Boot), which forbids the PCI BAR '
-                                'access uio drivers need%s; use vfio-pci' % (
-                                    name, self.target, lockdown,
-                                    ' and unsigned modules like igb_uio' if self.target == 'igb_uio' else ''))
-            elif self.target == 'igb_uio' and secure_boot:
-                problems.append('%s: igb_uio is refused: Secure Boot is on and igb_uio is an unsigned out-of-tree '
-                                'module; use vfio-pci' % name)
-            if self.target == 'vfio-pci':
-                problems.extend(self._iommu_problems(device, name, addresses))
+            problems.extend(self._target_problems(device, name, addresses, lockdown, secure_boot))
             if binding.will_unbind:
                 mounted = mounted_block_devices(self.fs, block_devices(self.fs, device))
                 if mounted:
@@ -800,6 +788,12 @@ class DriverBind:
                                     % (name, '; '.join(reasons)))
                 elif reasons:
                     self.module.warn('%s: forced although %s' % (name, '; '.join(reasons)))
+        for planned_vf in self.unplaceable:
+            # Without an address, the checks that need none still run: the PF's driver/vendor, lockdown, the IOMMU.
+            device = PlannedDevice(planned_vf, PciDevice(planned_vf.pf_address, self.fs))
+            name = 'VF %d of %s (address unknown, %s:%s)' % (
+                planned_vf.index, planned_vf.pf_address, device.vendor_id, device.device_id or '?')
+            problems.extend(self._target_problems(device, name, addresses, lockdown, secure_boot))
         if problems:
             self.fail('%d problem(s), nothing was changed: %s' % (len(problems), '; '.join(problems)),
                       problems=problems)
@@ -813,6 +807,24 @@ class DriverBind:
                              % (planned_vf.where, planned_vf.index, planned_vf.pf_address, self.target))
         return bindings
 
+    def _target_problems(self, device, name, addresses, lockdown, secure_boot):
+        """Refusals that depend on the target driver and the device's kind, not on its current binding."""
+        problems = []
+        if self.target != 'kernel' and device.is_bifurcated:
+            problems.append('%s is a bifurcated Mellanox/NVIDIA NIC: DPDK (mlx4/mlx5 PMD) uses it with its kernel '
+                            'driver bound; binding it to %s breaks it (use driver: kernel)' % (name, self.target))
+        if self.target in ('igb_uio', 'uio_pci_generic') and lockdown not in (None, 'none'):
+            problems.append('%s: %s is refused: kernel lockdown is %s (Secure Boot), which forbids the PCI BAR '
+                            'access uio drivers need%s; use vfio-pci' % (
+                                name, self.target, lockdown,
+                                ' and unsigned modules like igb_uio' if self.target == 'igb_uio' else ''))
+        elif self.target == 'igb_uio' and secure_boot:
+            problems.append('%s: igb_uio is refused: Secure Boot is on and igb_uio is an unsigned out-of-tree '
+                            'module; use vfio-pci' % name)
+        if self.target == 'vfio-pci':
+            problems.extend(self._iommu_problems(device, name, addresses))
+        return problems
+
     def _iommu_problems(self, device, name, addresses):
         group = device.iommu_group
         if group is None:
@@ -822,7 +834,7 @@ class DriverBind:
                 # The IOMMU is on (the PF has a group): the kernel gives the VF a group when it creates it.
                 return []
             if self.module.check_mode and self.params['iommu_planned']:
-                self.iommu_deferred.append(device.address)
+                self.iommu_deferred.append(device.address or name)
                 return []
             return ['%s has no IOMMU group: the IOMMU is off or absent, and vfio-pci needs it (enable it with '
                     'nfv.dpdk.iommu_grub: intel_iommu=on or amd_iommu=on, iommu=pt, then reboot), or set '

@@ -493,6 +493,21 @@ def test_planned_vfs_with_unknown_addresses_count_as_a_change_with_a_warning(fak
                'address is unknown' in w for w in get_warning_messages())
 
 
+def test_planned_vfs_with_unknown_addresses_still_get_the_checks_that_need_no_address(fake_kernel, run_module,
+                                                                                      fake_host):
+    pf = iommu_off_pf(fake_host)
+    with open(fake_host.path('/sys/devices/pci0000:60/%s/config' % pf), 'r+b') as handle:
+        handle.truncate(64)
+    plan = sriov_plan(run_module, [{'device': pf, 'num_vfs': 1}])
+    before = fake_host.snapshot()
+    result = run_module(driver_bind, {'vfs_of': [pf], 'sriov_plan': plan}, check_mode=True)
+    assert result.failed and 'VF 0 of 0000:61:00.0 (address unknown, 8086:?) has no IOMMU group' in result['msg'], result
+    assert fake_host.snapshot() == before
+    planned = run_module(driver_bind, {'vfs_of': [pf], 'sriov_plan': plan, 'iommu_planned': True}, check_mode=True)
+    assert not planned.failed and planned.changed, planned
+    assert any('vfio-pci for VF 0 of 0000:61:00.0 (address unknown' in w for w in get_warning_messages())
+
+
 def test_plan_address_of_an_existing_other_device_is_refused(fake_kernel, run_module, fake_host):
     # A plan that is not from this run must never make driver_bind touch another device (here the connection's NIC).
     plan = [{'address': PF0, 'vfs': [{'index': 0, 'address': MGMT, 'planned': True, 'device_id': '10ca'}]}]
