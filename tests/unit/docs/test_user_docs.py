@@ -465,3 +465,20 @@ def test_example_values_pass_the_modules_on_a_node_of_that_shape(fake_host, comm
         assert len(bound['devices']) == 16 and all(device['changed'] for device in bound['devices'])
 
     assert fake_host.snapshot() == before and kernel.writes == []
+
+
+def test_undo_playbook_module_tasks_pass_the_modules_on_that_node(fake_host, commands, run_module, monkeypatch):
+    """The undo tasks that need no result of an earlier task, in check mode on the example's node."""
+    kernel = example_node(fake_host, commands, monkeypatch)
+    before = fake_host.snapshot()
+    modules = {'iommu_grub': iommu_grub, 'cpu_isolation': cpu_isolation, 'hugepages': hugepages, 'sriov_vfs': sriov_vfs}
+    ran = []
+    for where, module, args in module_tasks():
+        if where != 'docs/examples/undo.yml' or module not in modules:
+            continue
+        assert not any(isinstance(value, str) and '{{' in value for value in args.values())
+        result = run_module(modules[module], args, check_mode=True, diff=True)
+        assert not result.failed, '%s: %s' % (module, result['msg'])
+        ran.append(module)
+    assert sorted(ran) == sorted(modules)
+    assert fake_host.snapshot() == before and kernel.writes == []
