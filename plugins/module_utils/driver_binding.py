@@ -803,7 +803,7 @@ class DriverBind:
                              % ', '.join(self.iommu_deferred))
         for planned_vf in self.unplaceable:
             self.module.warn('%s: VF %d of %s would be created and bound to %s, but its PCI address is unknown (see '
-                             "nfv.dpdk.sriov_vfs's warning): its binding is not checked in this run"
+                             "nfv.dpdk.sriov_vfs's warning): only the checks that need no address were made"
                              % (planned_vf.where, planned_vf.index, planned_vf.pf_address, self.target))
         return bindings
 

@@ -99,7 +99,7 @@ options:
         Boot refusals; the IOMMU, see O(iommu_planned); its address is not another existing device). Its IOMMU
         group is checked when the real run binds it.
       - A planned VF whose address is unknown (M(nfv.dpdk.sriov_vfs) could not read the PF's config space) counts as
-        a change with a warning, and is not checked.
+        a change with a warning; only the checks that need no address are made (bifurcated PF, lockdown, IOMMU).
       - Outside check mode the plan does not change what is bound (the VFs exist by then); a VF of the plan with an
         address that does not exist is an error (M(nfv.dpdk.sriov_vfs) did not create it).
       - Only the keys C(address) and C(vfs) (with C(index), C(address), C(planned), C(vendor_id), C(device_id)) of each
