@@ -273,7 +273,7 @@ def test_example_passes_the_module_on_the_fake_kernel(fake_kernel, run_module, f
     result = run_module(load_module(module_name), args, check_mode=True)
     assert fake_host.snapshot() == before
     if result.failed:
-        problems = result['msg'].split(': ', 1)[-1].split('; ')
+        problems = result.get('problems') or [result['msg']]
         left = [problem for problem in problems if not any(pattern.search(problem) for pattern in HOST_DEPENDENT)]
         assert not left, '%s: %s' % (task_name, result['msg'])
 
