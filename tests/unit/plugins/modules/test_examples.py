@@ -44,7 +44,8 @@ VALIDATOR_OPTIONS = ('mutually_exclusive', 'required_together', 'required_one_of
 FIELD_KINDS = {
     'sriov_vfs': {'pfs[].device': PCI_ADDRESS, 'pfs[].vfs[].mac': MAC_ADDRESS},
     'driver_bind': {'devices[]': PCI_ADDRESS, 'vfs_of[]': PCI_ADDRESS,
-                    'match.vendor': PCI_ID, 'match.device': PCI_ID},
+                    'match.vendor': PCI_ID, 'match.device': PCI_ID,
+                    'sriov_plan[].address': PCI_ADDRESS, 'sriov_plan[].vfs[].address': PCI_ADDRESS},
 }
 
 # Refusals that depend on the host the example runs on, not on the example's input.
