@@ -273,6 +273,8 @@ def merge_config(current, params):
     for option, key in scalars:
         if params.get(option) is not None:
             config[key] = params[option]
+    if params.get('cpu_cfs_quota') is not None:
+        config['cpuCFSQuota'] = bool(params['cpu_cfs_quota'])
     if params.get('reserved_system_cpus') is not None:
         cpus = str(params['reserved_system_cpus']).strip()
         _set(config, 'reservedSystemCPUs', CpuSet.parse(cpus).format() if cpus else None)
@@ -332,6 +334,13 @@ def _eviction_map(text):
     return result
 
 
+def _go_bool_flag(text):
+    value = parse_go_bool(text)
+    if value is None:
+        raise ValueError('%r is not true or false' % text)
+    return value
+
+
 def _gate_map(text):
     return dict((key, parse_go_bool(value)) for key, value in _kv_map(text).items())
 
@@ -352,6 +361,7 @@ def _reserved_memory(text):
 FLAG_KEYS = {
     'cpu-manager-policy': ('cpuManagerPolicy', str),
     'cpu-manager-policy-options': ('cpuManagerPolicyOptions', _kv_map),
+    'cpu-cfs-quota': ('cpuCFSQuota', _go_bool_flag),
     'reserved-cpus': ('reservedSystemCPUs', str),
     'kube-reserved': ('kubeReserved', _kv_map),
     'system-reserved': ('systemReserved', _kv_map),
@@ -368,6 +378,7 @@ FLAG_KEYS = {
 OPTION_KEYS = {
     'cpu_manager_policy': 'cpuManagerPolicy',
     'cpu_manager_policy_options': 'cpuManagerPolicyOptions',
+    'cpu_cfs_quota': 'cpuCFSQuota',
     'reserved_system_cpus': 'reservedSystemCPUs',
     'kube_reserved': 'kubeReserved',
     'system_reserved': 'systemReserved',
@@ -841,6 +852,9 @@ def _validate_memory_manager(config, machine, reservation, errors):
 def validate(config, machine):
     """Every reason the kubelet would not start with ``config`` on ``machine`` (list of KubeletError)."""
     errors = []
+    # sigs.k8s.io/yaml decodes cpuCFSQuota into a Go bool: a string or number there stops the kubelet.
+    if 'cpuCFSQuota' in config and not isinstance(config['cpuCFSQuota'], bool):
+        errors.append(KubeletError('cpuCFSQuota', 'must be true or false (a YAML boolean), not %r' % (config['cpuCFSQuota'],)))
     reservation = node_allocatable_reservation(config, machine, errors)
     _validate_cpu_manager(config, machine, reservation, errors)
     _validate_topology_manager(config, machine, errors)

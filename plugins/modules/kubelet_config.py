@@ -152,7 +152,17 @@ options:
   feature_gates:
     description:
       - C(featureGates), merged key by key (a null value removes a gate).
+      - For example C(DisableCPUQuotaWithExclusiveCPUs=true) (kubelet 1.33 or later, beta and on by default there):
+        no CFS quota for containers with exclusive CPUs. The kubelet refuses gates it does not know, so give only
+        gates of the kubelet version on the node.
     type: dict
+  cpu_cfs_quota:
+    description:
+      - C(cpuCFSQuota). V(false) stops the kubelet from enforcing CPU limits with a CFS quota for every container of
+        the node, the way to keep containers with exclusive CPUs from being throttled on kubelets older than 1.33
+        (newer ones use the C(DisableCPUQuotaWithExclusiveCPUs) feature gate, see O(feature_gates)).
+      - Not set leaves the key as it is (a missing key means the kubelet's default V(true)).
+    type: bool
   isolated_cpus:
     description:
       - CPUs isolated from the scheduler, which O(reserved_system_cpus) must not contain.
@@ -317,6 +327,7 @@ import os
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.common.dict_transformations import dict_merge
 
 from ansible_collections.nfv.dpdk.plugins.module_utils.cpu_topology import CpuTopology
 from ansible_collections.nfv.dpdk.plugins.module_utils.cpuset import CpuSet, CpuSetError
@@ -358,21 +369,11 @@ ARGUMENT_SPEC = dict(
         limits=dict(type='dict', required=True),
     )),
     feature_gates=dict(type='dict'),
+    cpu_cfs_quota=dict(type='bool'),
     isolated_cpus=dict(type='str'),
     state_dir=dict(type='path', default='/var/lib/kubelet'),
     backup=dict(type='bool', default=True),
 )
-
-
-def deep_merge(base, overlay):
-    """How the kubelet applies a drop-in or a flag over the configuration: maps merge, the rest replaces."""
-    result = copy.deepcopy(base)
-    for key, value in (overlay or {}).items():
-        if isinstance(value, dict) and isinstance(result.get(key), dict):
-            result[key] = deep_merge(result[key], value)
-        else:
-            result[key] = copy.deepcopy(value)
-    return result
 
 
 class KubeletConfig:
@@ -555,7 +556,8 @@ class KubeletConfig:
                 # A map flag (--kube-reserved=...) replaces the whole map (cliflag.MapStringString).
                 effective = dict(effective, **copy.deepcopy(data))
             else:
-                effective = deep_merge(effective, data)
+                # How the kubelet applies a drop-in over the file: maps merge, lists and scalars replace.
+                effective = dict_merge(effective, data)
         return effective, conflicts
 
     def machine(self):

@@ -165,7 +165,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.nfv.dpdk.plugins.module_utils.cpuset import CpuSet, CpuSetError
 from ansible_collections.nfv.dpdk.plugins.module_utils.hostfs import HostFS
-from ansible_collections.nfv.dpdk.plugins.module_utils.managed_file import backup_copy
+from ansible_collections.nfv.dpdk.plugins.module_utils.managed_file import ManagedFile, backup_copy
 from ansible_collections.nfv.dpdk.plugins.module_utils.kubelet import (
     STATE_FILES, Quantity, QuantityError, cpu_state_stale, memory_state_stale, read_state,
 )
@@ -252,19 +252,19 @@ class KubeletState:
 
     def restore(self):
         for entry in self.params['restore']:
-            backup_text = self.fs.read_raw(entry['backup_file'])
-            current = self.fs.read_raw(entry['path'])
-            if current == backup_text:
+            backup_real = self.fs.path(entry['backup_file'])
+            # The copy's content and mode, written atomically by ManagedFile (diff and check mode
+            # included); no backup of what the failed kubelet left, the rollback discards that.
+            managed = ManagedFile(self.module, entry['path'], self.fs.read_raw(entry['backup_file']),
+                                  mode=os.stat(backup_real).st_mode & 0o7777, fs=self.fs, backup=False)
+            applied = managed.apply()
+            if not applied['changed']:
                 continue
-            self.diffs.append({'before_header': entry['path'], 'after_header': entry['path'],
-                               'before': current or '', 'after': backup_text or ''})
-            if not self.module.check_mode:
-                real = self.fs.path(entry['path'])
-                tmp = real + '.nfv-dpdk-restore'
-                with open(tmp, 'w') as handle:
-                    handle.write(backup_text)
-                os.chmod(tmp, os.stat(self.fs.path(entry['backup_file'])).st_mode & 0o7777)
-                self.module.atomic_move(tmp, real, unsafe_writes=False)
+            if 'diff' in applied:
+                self.diffs.append(applied['diff'])
+            if not self.module.check_mode and managed.current() != managed.content:
+                self.module.fail_json(msg='restore: %s does not read back as its backup %s after the write'
+                                      % (entry['path'], entry['backup_file']), **self.result)
             self.result['restored'].append(entry['path'])
             self.result['changed'] = True
 

@@ -420,3 +420,84 @@ def test_changed_reserved_cpus_make_the_static_state_stale(host, run_module):
     host.file('/var/lib/kubelet/cpu_manager_state', cpu_state('static', '0-1'))
     result = run_ok(run_module, {'reserved_system_cpus': '2'})
     assert result['stale_state_files'][0]['reason'] == 'not all reserved cpus: "2" are present in defaultCpuSet: "0-1"'
+
+
+# -- CFS quota (what the kubelet_cpu_manager role sets) -----------------------------------
+
+def test_cpu_cfs_quota_is_written_as_a_yaml_boolean(host, run_module):
+    result = run_ok(run_module, dict(STATIC, cpu_cfs_quota=False))
+    assert result.changed
+    assert read_config(host)['cpuCFSQuota'] is False
+    assert result['effective_config']['cpuCFSQuota'] is False
+    assert not run_ok(run_module, dict(STATIC, cpu_cfs_quota=False)).changed
+
+
+def test_disable_cpu_quota_feature_gate_is_accepted(host, run_module):
+    result = run_ok(run_module, dict(STATIC, feature_gates={'DisableCPUQuotaWithExclusiveCPUs': True}))
+    assert read_config(host)['featureGates'] == {'DisableCPUQuotaWithExclusiveCPUs': True}
+    assert result['effective_config']['featureGates'] == {'DisableCPUQuotaWithExclusiveCPUs': True}
+
+
+def test_cpu_cfs_quota_flag_is_a_conflict(host, run_module):
+    host.file('/etc/default/kubelet', 'KUBELET_EXTRA_ARGS=--cpu-cfs-quota=true')
+    before = host.snapshot()
+    result = run_module(kubelet_config, dict(STATIC, cpu_cfs_quota=False))
+    assert result.failed
+    assert 'cpuCFSQuota is also set by --cpu-cfs-quota=true (/etc/default/kubelet)' in result['msg']
+    assert host.snapshot() == before
+
+
+def test_cpu_cfs_quota_that_is_not_a_boolean_is_refused(host, run_module):
+    host.file(CONFIG, KUBEADM_CONFIG + 'cpuCFSQuota: "false"\n')
+    before = host.snapshot()
+    result = run_module(kubelet_config, STATIC)
+    assert result.failed
+    assert "cpuCFSQuota: must be true or false (a YAML boolean), not 'false'" in result['msg']
+    assert host.snapshot() == before
+
+
+# -- the drop-in merge is ansible's dict_merge: same results as the hand-written merge it replaced --
+
+def _reference_merge(base, overlay):
+    """The module's former deep_merge, kept here as the specification."""
+    import copy
+    result = copy.deepcopy(base)
+    for key, value in (overlay or {}).items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = _reference_merge(result[key], value)
+        else:
+            result[key] = copy.deepcopy(value)
+    return result
+
+
+def _random_value(rng, depth):
+    kind = rng.choice(['dict', 'list', 'none', 'str', 'int', 'bool'] if depth < 3 else ['none', 'str', 'int', 'bool', 'list'])
+    if kind == 'dict':
+        return dict((rng.choice('abcde'), _random_value(rng, depth + 1)) for _unused in range(rng.randint(0, 4)))
+    if kind == 'list':
+        return [_random_value(rng, 3) for _unused in range(rng.randint(0, 3))]
+    return {'none': None, 'str': rng.choice(['x', '', '1Gi']), 'int': rng.randint(-2, 2), 'bool': rng.random() < 0.5}[kind]
+
+
+def test_dict_merge_matches_the_reference_merge_on_random_nested_maps():
+    import copy
+    import random
+    from ansible.module_utils.common.dict_transformations import dict_merge
+    rng = random.Random(15)
+    for _unused in range(2000):
+        base = dict((rng.choice('abcdef'), _random_value(rng, 1)) for _unused in range(rng.randint(0, 5)))
+        overlay = dict((rng.choice('abcdef'), _random_value(rng, 1)) for _unused in range(rng.randint(0, 5)))
+        base_copy, overlay_copy = copy.deepcopy(base), copy.deepcopy(overlay)
+        assert dict_merge(base, overlay) == _reference_merge(base, overlay), (base, overlay)
+        assert (base, overlay) == (base_copy, overlay_copy)  # neither input is modified
+
+
+def test_drop_ins_merge_maps_key_by_key_over_three_layers(fake_host, run_module):
+    fake_host.topology(sockets=2, cores_per_socket=2)
+    dropin_dir = '/var/lib/rancher/k3s/agent/etc/kubelet.conf.d'
+    fake_host.file(dropin_dir + '/00-k3s-defaults.conf',
+                   'kind: KubeletConfiguration\nclusterDNS: [10.43.0.10, 10.43.0.11]\nkubeReserved:\n  cpu: 250m\n  memory: 1Gi\n')
+    fake_host.file(dropin_dir + '/60-site.conf', 'kind: KubeletConfiguration\nclusterDNS: [10.43.0.12]\nkubeReserved:\n  memory: 2Gi\n')
+    path = dropin_dir + '/50-nfv-dpdk.conf'
+    result = run_ok(run_module, {'distribution': 'k3s', 'path': path, 'create': True, 'cpu_manager_policy': 'static'})
+    assert result['effective_config']['kubeReserved'] == {'cpu': '250m', 'memory': '2Gi'}

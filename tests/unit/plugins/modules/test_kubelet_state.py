@@ -70,6 +70,21 @@ def test_restore(host, run_module):
     assert not again.changed
 
 
+def test_restore_keeps_the_mode_and_check_mode_writes_nothing(host, run_module):
+    import os
+    old = host.read(CPU)
+    os.chmod(host.path(CPU), 0o600)
+    removed = run_module(kubelet_state, {'cpu_manager_policy': 'static'})['removed']
+    restore = [{'path': entry['path'], 'backup_file': entry['backup_file']} for entry in removed]
+    checked = run_module(kubelet_state, {'state': 'restored', 'restore': restore}, check_mode=True, diff=True)
+    assert checked.changed and checked['restored'] == [CPU]
+    assert checked['diff'][0]['after'] == old
+    assert not os.path.exists(host.path(CPU))
+    result = run_module(kubelet_state, {'state': 'restored', 'restore': restore})
+    assert result.changed and host.read(CPU) == old
+    assert os.stat(host.path(CPU)).st_mode & 0o7777 == 0o600
+
+
 @pytest.mark.parametrize('args,message', [
     ({'state': 'restored', 'restore': [{'path': '/etc/passwd', 'backup_file': '/tmp/x'}]}, 'is not a kubelet checkpoint file'),
     ({'state': 'restored', 'restore': [{'path': CPU, 'backup_file': '/nope'}]}, 'the backup /nope of'),
