@@ -18,6 +18,7 @@ __metaclass__ = type
 
 import calendar
 import copy
+import hashlib
 import json
 import re
 import time
@@ -563,8 +564,11 @@ _VDEV = re.compile(r'^net_[a-z_]+[0-9]+(,[^;\s]+)?$')
 HUGEPAGES_MOUNT = '/dev/hugepages'
 LAUNCHER = '/usr/local/bin/testpmd-launcher'
 
+POD_NAME_PREFIX = 'testpmd'
+
 POD_DEFAULTS = {
-    'name': 'testpmd',
+    'name': None,
+    'node_name': None,
     'namespace': 'default',
     'image': 'localhost/nfv-dpdk-testpmd:latest',
     'image_pull_policy': 'IfNotPresent',
@@ -588,6 +592,33 @@ POD_DEFAULTS = {
     'labels': {},
     'active_deadline_seconds': None,
 }
+
+
+def pod_name_for_node(node_name, prefix=POD_NAME_PREFIX):
+    """``<prefix>-<node>`` as a DNS label (RFC 1123, at most 63 characters), one per node.
+
+    Characters a label cannot hold (dots of an FQDN node name, upper case, _) become ``-``;
+    a name that would be longer than 63 is cut and ends with 8 hex digits of the node
+    name's SHA-256, so that two long node names with the same beginning still give two pods.
+    """
+    if not isinstance(node_name, str) or not node_name.strip():
+        raise InvalidTestpmdInput('node_name must be the Kubernetes name of the node, got %r' % (node_name,))
+    label = re.sub(r'-+', '-', re.sub(r'[^a-z0-9-]', '-', ('%s-%s' % (prefix, node_name.strip())).lower())).strip('-')
+    if len(label) > 63:
+        digest = hashlib.sha256(node_name.strip().encode('utf-8')).hexdigest()[:8]
+        label = label[:63 - len(digest) - 1].rstrip('-') + '-' + digest
+    if not _DNS_LABEL.match(label):
+        raise InvalidTestpmdInput('cannot make a pod name from node_name %r' % (node_name,))
+    return label
+
+
+def node_affinity(node_name):
+    """Required node affinity on the node's name (metadata.name), as the DaemonSet controller pins its pods.
+
+    The kubernetes.io/hostname label is not used: it is the kubelet's hostname and may differ from the node name.
+    """
+    return {'nodeAffinity': {'requiredDuringSchedulingIgnoredDuringExecution': {'nodeSelectorTerms': [
+        {'matchFields': [{'key': 'metadata.name', 'operator': 'In', 'values': [node_name]}]}]}}}
 
 
 def quantity_bytes(name, value):
@@ -648,6 +679,12 @@ def validate_pod_params(params):
         raise InvalidTestpmdInput('unknown testpmd pod parameter(s) %s; known: %s' % (', '.join(unknown), ', '.join(sorted(POD_DEFAULTS))))
     spec = copy.deepcopy(POD_DEFAULTS)
     spec.update(dict((key, value) for key, value in params.items() if value is not None))
+    if spec['node_name'] is not None:
+        if not isinstance(spec['node_name'], str) or not _DNS_SUBDOMAIN.match(spec['node_name']):
+            raise InvalidTestpmdInput('node_name must be the Kubernetes name of the node (a DNS subdomain: lowercase letters, '
+                                      'digits, - and .; at most 253), got %r' % (spec['node_name'],))
+    if spec['name'] in (None, ''):
+        spec['name'] = pod_name_for_node(spec['node_name']) if spec['node_name'] else POD_NAME_PREFIX
     for key in ('name', 'namespace'):
         if not isinstance(spec[key], str) or not _DNS_LABEL.match(spec[key]):
             raise InvalidTestpmdInput('%s must be a DNS label (lowercase letters, digits, -; at most 63), got %r' % (key, spec[key]))
@@ -754,6 +791,9 @@ def pod_manifest(params=None):
     }
     if spec['node_selector']:
         pod_spec['nodeSelector'] = dict((str(key), str(value)) for key, value in spec['node_selector'].items())
+    if spec['node_name']:
+        # Both apply: the scheduler needs the node to match the nodeSelector and the affinity.
+        pod_spec['affinity'] = node_affinity(spec['node_name'])
     return {'apiVersion': 'v1', 'kind': 'Pod', 'metadata': metadata, 'spec': pod_spec}
 
 
@@ -800,6 +840,7 @@ def podman_manifest(manifest, hugepages_dir=HUGEPAGES_MOUNT, pci_devices=None, v
     pod = copy.deepcopy(manifest)
     spec = pod['spec']
     spec.pop('nodeSelector', None)
+    spec.pop('affinity', None)
     spec.pop('activeDeadlineSeconds', None)
     # Annotations become container annotations under podman; Multus means nothing there.
     pod['metadata'].pop('annotations', None)

@@ -16,7 +16,13 @@ import yaml
 
 from ansible.errors import AnsibleFilterError
 from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
+from ansible.template import Templar
+
+try:
+    from ansible.template import trust_as_template
+except ImportError:  # ansible-core < 2.19 templates every string it is given
+    def trust_as_template(value):
+        return value
 
 from ansible_collections.nfv.dpdk.plugins.filter.testpmd import FilterModule
 from ansible_collections.nfv.dpdk.plugins.module_utils import testpmd as tp
@@ -44,6 +50,8 @@ def role_params(**overrides):
         # the task after the entry checks
         manifest_task = [task for task in yaml.safe_load(handle) if task['name'] == 'Build the testpmd Pod manifest'][0]
     variables['role_path'] = ROLE
+    # what ansible sets for a host of the inventory (no facts gathered unless a test gives them)
+    variables['inventory_hostname'] = 'worker-1'
     variables.update(overrides)
     templar = Templar(loader=DataLoader(), variables=_trust(variables))
     return templar.template(_trust(manifest_task['vars']['dpdk_testpmd_pod_params']))
@@ -61,6 +69,7 @@ VARIANTS = {
     'null_vdevs': dict(dpdk_testpmd_vdevs=['net_null0', 'net_null1']),
     'af_packet_vdev': dict(dpdk_testpmd_vdevs=['net_af_packet0,iface=eth0'], dpdk_testpmd_forward_mode='rxonly'),
     'sriov_two_vfs': SRIOV,
+    'pinned_fqdn_node_with_selector': dict(SRIOV, nfv_dpdk_k8s_node_name='worker-7.lab.example.com'),
     'sriov_custom_resource': dict(SRIOV, dpdk_testpmd_sriov_resource='openshift.io/mlx_dpdk', dpdk_testpmd_namespace='dpdk-test',
                                   dpdk_testpmd_name='tp-1', dpdk_testpmd_labels={'team': 'ran'}),
 }
@@ -204,3 +213,85 @@ def test_podman_cpuset_goes_to_the_launcher():
     for bad in ('3', 'two', '1-'):
         with pytest.raises(AnsibleFilterError, match='cpuset must'):
             FILTERS['testpmd_podman_manifest'](manifest(dpdk_testpmd_vdevs=['net_null0']), '/dev/hugepages', [], [], bad)
+
+
+def _pinned_nodes(pod):
+    terms = pod['spec']['affinity']['nodeAffinity']['requiredDuringSchedulingIgnoredDuringExecution']['nodeSelectorTerms']
+    assert len(terms) == 1 and list(terms[0]) == ['matchFields']
+    return [(field['key'], field['operator'], field['values']) for field in terms[0]['matchFields']]
+
+
+def test_pod_is_pinned_to_its_node_by_name_on_top_of_the_node_selector():
+    pod = manifest(**SRIOV)
+    # metadata.name, as the DaemonSet controller pins: the hostname label may differ from the node name
+    assert _pinned_nodes(pod) == [('metadata.name', 'In', ['worker-1'])]
+    assert pod['spec']['nodeSelector'] == {'kubernetes.io/hostname': 'worker-1'}
+    assert pod['metadata']['name'] == 'testpmd-worker-1'
+
+
+def test_node_name_comes_from_the_collection_setting_then_facts_then_the_inventory():
+    assert _pinned_nodes(manifest(dpdk_testpmd_vdevs=['net_null0'])) == [('metadata.name', 'In', ['worker-1'])]
+    facts = dict(dpdk_testpmd_vdevs=['net_null0'], ansible_facts={'nodename': 'node-a'})
+    assert _pinned_nodes(manifest(**facts)) == [('metadata.name', 'In', ['node-a'])]
+    both = dict(facts, nfv_dpdk_k8s_node_name='k8s-node-a')
+    assert _pinned_nodes(manifest(**both)) == [('metadata.name', 'In', ['k8s-node-a'])]
+    assert manifest(**both)['metadata']['name'] == 'testpmd-k8s-node-a'
+    role_level = dict(both, dpdk_testpmd_k8s_node_name='other')
+    assert _pinned_nodes(manifest(**role_level)) == [('metadata.name', 'In', ['other'])]
+
+
+def test_two_hosts_of_one_batch_get_two_pods():
+    first = manifest(dpdk_testpmd_vdevs=['net_null0'], inventory_hostname='worker-1.example.com')
+    second = manifest(dpdk_testpmd_vdevs=['net_null0'], inventory_hostname='worker-2.example.com')
+    assert first['metadata']['name'] == 'testpmd-worker-1-example-com'
+    assert second['metadata']['name'] == 'testpmd-worker-2-example-com'
+    assert _pinned_nodes(first) == [('metadata.name', 'In', ['worker-1.example.com'])]
+    assert _pinned_nodes(second) == [('metadata.name', 'In', ['worker-2.example.com'])]
+
+
+def test_an_explicit_name_still_wins_and_the_pod_stays_pinned():
+    pod = manifest(dpdk_testpmd_vdevs=['net_null0'], dpdk_testpmd_name='tp-1')
+    assert pod['metadata']['name'] == 'tp-1'
+    assert _pinned_nodes(pod) == [('metadata.name', 'In', ['worker-1'])]
+
+
+@pytest.mark.parametrize('node, name', [
+    ('worker-1', 'testpmd-worker-1'),
+    ('Worker_1.Lab', 'testpmd-worker-1-lab'),
+    ('a--b..c', 'testpmd-a-b-c'),
+    ('n' * 54, 'testpmd-' + 'n' * 54),  # 62 characters: fits
+    ('n' * 55, 'testpmd-' + 'n' * 55),  # 63: fits
+])
+def test_pod_name_for_node_is_a_dns_label(node, name):
+    assert tp.pod_name_for_node(node) == name
+
+
+def test_long_node_names_are_cut_to_63_with_a_hash_that_keeps_them_apart():
+    shared = 'rack-12-chassis-04-blade-09-nic-sriov-worker-node-with-a-long-name'
+    first, second = tp.pod_name_for_node(shared + '-a'), tp.pod_name_for_node(shared + '-b')
+    for name in (first, second):
+        assert len(name) == 63 and tp._DNS_LABEL.match(name)  # pylint: disable=protected-access
+        assert name.startswith('testpmd-rack-12-chassis')
+    assert first != second
+    # a cut that ends on '-' does not leave '--' before the hash
+    assert '--' not in tp.pod_name_for_node('x' * 45 + '-' + 'y' * 30)
+    assert tp.pod_name_for_node(shared + '-a') == first  # stable from run to run
+
+
+@pytest.mark.parametrize('version', KUBERNETES_VERSIONS)
+def test_pinned_pods_of_two_hosts_are_valid(version):
+    for host in ('worker-1.example.com', 'worker-2.example.com'):
+        kubernetes_validate.validate(manifest(dpdk_testpmd_vdevs=['net_null0'], inventory_hostname=host), version, strict=True)
+
+
+def test_podman_pods_are_not_pinned_and_keep_the_plain_name():
+    pod = manifest(dpdk_testpmd_vdevs=['net_null0'], dpdk_testpmd_backend='podman')
+    assert pod['metadata']['name'] == 'testpmd' and 'affinity' not in pod['spec']
+    rewritten = FILTERS['testpmd_podman_manifest'](manifest(**SRIOV), '/dev/hugepages')
+    assert 'affinity' not in rewritten['spec'] and 'nodeSelector' not in rewritten['spec']
+
+
+@pytest.mark.parametrize('node', ['Worker_1', 'node name', '-worker', 'x' * 254])
+def test_a_node_name_kubernetes_cannot_have_is_refused_with_the_field_named(node):
+    with pytest.raises(AnsibleFilterError, match='node_name must be the Kubernetes name of the node'):
+        manifest(dpdk_testpmd_vdevs=['net_null0'], dpdk_testpmd_k8s_node_name=node)
