@@ -5,13 +5,12 @@ import subprocess
 import pytest
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.nfv.dpdk.plugins.module_utils import bootloader
 from ansible_collections.nfv.dpdk.plugins.module_utils.kernel_cmdline import KernelArg
 from ansible_collections.nfv.dpdk.plugins.module_utils.bootloader import (
     BootloaderError, GrubDefaults, ensure_kernel_args, parse_assignments, read_configured_cmdline, running_cmdline)
-from ansible_collections.nfv.dpdk.tests.unit.modulerunner import ModuleExit
+from ansible_collections.nfv.dpdk.tests.unit.modulerunner import ModuleExit, patch_module_args
 from ansible_collections.nfv.dpdk.tests.unit.plugins.module_utils.bootloader_hosts import (
     BOOT, GRUB, RHEL_GRUB, ROCKY_OS_RELEASE, SUSE_OS_RELEASE, UBUNTU_OS_RELEASE, debian_host, rhel_entries, rhel_host)
 

@@ -1,7 +1,7 @@
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.nfv.dpdk.plugins.module_utils.managed_file import ManagedFile, systemd_daemon_reload
+from ansible_collections.nfv.dpdk.tests.unit.modulerunner import patch_module_args
 
 UNIT = '/etc/systemd/system/nfv-dpdk-test.service'
 
