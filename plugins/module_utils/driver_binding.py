@@ -38,6 +38,8 @@ from ansible_collections.nfv.dpdk.plugins.module_utils.sriov import (
     HELPER_DIR, UNIT_DIR, BootUnits, SriovError, key_of, resolve_device, sriov_unit_name, vfio_group_users,
 )
 from ansible_collections.nfv.dpdk.plugins.module_utils.yaml_numbers import PCI_ID, unquoted_number_error
+from ansible_collections.nfv.dpdk.plugins.module_utils.sriov_device_plugin import (
+    InvalidSriovPlan, format_vf_range, parse_vf_range)
 
 USERSPACE_DRIVERS = ('vfio-pci', 'uio_pci_generic', 'igb_uio')
 DRIVER_CHOICES = USERSPACE_DRIVERS + ('kernel',)
@@ -609,6 +611,33 @@ def _normal_id(text):
     return text.lower()[2:] if text.lower().startswith('0x') else text.lower()
 
 
+def split_vfs_of(entry):
+    """``"ens1f0#0-7"`` -> ('ens1f0', {0..7}, None); ``"ens1f0"`` -> ('ens1f0', None, None); a bad range -> problem.
+
+    The range after ``#`` is the SR-IOV network device plugin's syntax for pfNames/rootDevices
+    (``first-last``, single indexes, comma-separated), so that a split PF binds only its DPDK range.
+    """
+    if not isinstance(entry, str) or '#' not in entry:
+        return entry, None, None
+    text, _sep, vf_range = entry.rpartition('#')
+    if not text.strip():
+        return None, None, "'%s' has no PF before '#': use PF#first-last (e.g. \"ens1f0#0-7\")" % entry
+    try:
+        indexes = set(parse_vf_range(vf_range, "VF range of '%s'" % entry))
+    except InvalidSriovPlan as exc:
+        return None, None, str(exc)
+    return text.strip(), indexes, None
+
+
+def _range_problem(position, entry, pf_address, indexes, have, problems):
+    """A ``PF#range`` that names VFs the PF does not have (will not have, in check mode with a plan)."""
+    missing = sorted(set(indexes) - set(have))
+    if missing:
+        problems.append('vfs_of[%d]: %s names VFs %s but %s has %s' % (
+            position, entry, format_vf_range(missing), pf_address,
+            ('VFs %s' % format_vf_range(have)) if have else 'no VFs'))
+
+
 class DriverBind:
     """The ``nfv.dpdk.driver_bind`` module: select, validate everything, load the driver, bind, persist."""
 
@@ -671,7 +700,11 @@ class DriverBind:
                 problems.append('devices[%d]: %s%s' % (position, exc, hint))
                 continue
             selected.setdefault(device.address, device)
-        for position, text in enumerate(self.params.get('vfs_of') or []):
+        for position, entry in enumerate(self.params.get('vfs_of') or []):
+            text, indexes, problem = split_vfs_of(entry)
+            if problem:
+                problems.append('vfs_of[%d]: %s' % (position, problem))
+                continue
             try:
                 pf = resolve_device(text, self.fs)
             except ValueError as exc:
@@ -686,7 +719,11 @@ class DriverBind:
                 if not plan_vfs:
                     problems.append('vfs_of[%d]: %s will have no VFs: its sriov_plan entry lists none (num_vfs 0)'
                                     % (position, pf.address))
+                elif indexes is not None:
+                    _range_problem(position, entry, pf.address, indexes, [vf.index for vf in plan_vfs], problems)
                 for planned_vf in plan_vfs:
+                    if indexes is not None and planned_vf.index not in indexes:
+                        continue
                     if planned_vf.address is None:
                         self.unplaceable.append(planned_vf)
                         continue
@@ -694,14 +731,19 @@ class DriverBind:
                     if device is not None:
                         selected.setdefault(device.address, device)
                 continue
-            vfs = pf.vfs
-            if not vfs:
+            vf_indexes = pf.vf_indexes()
+            vfs = [address for address in pf.vfs if indexes is None or vf_indexes[address] in indexes]
+            if not vf_indexes:
                 hint = ' (in check mode, pass its result as sriov_plan)' if check else ''
                 problems.append('vfs_of[%d]: %s has no VFs (sriov_numvfs is 0); create them with nfv.dpdk.sriov_vfs '
                                 'first%s' % (position, pf.address, hint))
+            elif indexes is not None:
+                _range_problem(position, entry, pf.address, indexes, list(vf_indexes.values()), problems)
             for address in vfs:
                 selected.setdefault(address, PciDevice(address, self.fs))
             for planned_vf in plan_vfs or []:
+                if indexes is not None and planned_vf.index not in indexes:
+                    continue
                 # Outside check mode sriov_vfs has run: every VF it planned must exist now.
                 if planned_vf.address is not None and planned_vf.address not in vfs:
                     problems.append('vfs_of[%d]: VF %d of %s at %s (%s) is not there: nfv.dpdk.sriov_vfs did not '

@@ -47,6 +47,11 @@ options:
     description:
       - Physical functions (PCI address or interface name) whose current VFs are all bound. Create the VFs first with
         M(nfv.dpdk.sriov_vfs).
+      - C(PF#range) binds only the VFs of the range, in the SR-IOV network device plugin's syntax for C(pfNames) and
+        C(rootDevices) (C(first-last), single indexes, comma-separated; C("ens1f0#0-7"), C("0000:86:00.0#0-3,8")), so
+        that a PF split between a DPDK pool and a kernel pool binds only the DPDK range and leaves the other VFs on their
+        driver (see the P(nfv.dpdk.sriov_device_plugin#role) role). A range naming a VF the PF does not have (in check
+        mode with O(sriov_plan), will not have) is refused.
     type: list
     elements: str
   match:
@@ -140,6 +145,11 @@ EXAMPLES = r'''
 - name: Bind all VFs of two PFs to vfio-pci, across reboots
   nfv.dpdk.driver_bind:
     vfs_of: ["0000:41:00.0", ens2f0]
+    driver: vfio-pci
+
+- name: Split PF - VFs 0-1 of ens1f0 to vfio-pci for DPDK, its other VFs stay on their kernel driver (iavf...)
+  nfv.dpdk.driver_bind:
+    vfs_of: ["ens1f0#0-1"]
     driver: vfio-pci
 
 - name: Bind two functions
