@@ -506,7 +506,18 @@ def dpdk_resource(resources, sriov_pfs=None, host=None):
 
 
 def as_hosts(value, sriov_pfs=None, host=None):
-    """Accept one host's resource list or the list of ``{host, resources, sriov_pfs}`` of several."""
+    """The list of ``{host, resources, sriov_pfs}`` the functions above take, from what a playbook has at hand.
+
+    ``value`` is one host's resource list (``sriov_pfs`` its VF plan, ``host`` its name), or a dict
+    host name -> resource list (``sriov_pfs`` then a dict host name -> VF plan), or already the list
+    of ``{host, resources, sriov_pfs}``.
+    """
+    if isinstance(value, dict):
+        if sriov_pfs is not None and not isinstance(sriov_pfs, dict):
+            raise InvalidSriovPlan('sriov_pfs: with resources per host (a dict), give the VF plans per host too '
+                                   '(a dict host -> list), got %s' % type(sriov_pfs).__name__)
+        plans = sriov_pfs or {}
+        return [{'host': name, 'resources': value[name], 'sriov_pfs': plans.get(name)} for name in sorted(value)]
     if isinstance(value, list) and value and all(isinstance(item, dict) and 'resources' in item for item in value):
         return value
     return [{'host': host, 'resources': value, 'sriov_pfs': sriov_pfs}]
