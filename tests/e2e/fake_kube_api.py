@@ -10,6 +10,19 @@ Succeeded; its log is the file given with ``--log``. Every request is recorded
 as one JSON line in ``--record`` so a playbook can check what was sent (the
 manifest, the order of calls).
 
+Scheduling (testpmd node pinning): a created Pod gets ``spec.nodeName`` as a scheduler
+would give it, from its required node affinity on ``metadata.name`` (see
+``schedule_testpmd_pod``); ``--misschedule NODE`` sends a Pod pinned to NODE to another
+node instead, so that a playbook can check that the role catches a pod on the wrong node.
+
+Nodes, drain and eviction (dpdk_node's drain, readiness gate and uncordon): ``--node NAME`` serves a
+Node (get, list, merge patch: cordon is ``spec.unschedulable``, annotations), Ready after
+``--node-not-ready-polls`` GETs, with ``status.allocatable`` from ``--allocatable RESOURCE=QUANTITY``;
+``--node-pod NS/NAME:LABEL=VALUE`` puts a ReplicaSet-owned Pod on the first node (listed with
+``fieldSelector=spec.nodeName=``); ``--pdb NS/NAME:LABEL=VALUE`` is a PodDisruptionBudget that allows
+no disruption, so the eviction of a Pod it selects is refused with 429 as the API server does; any
+other evicted Pod is gone.
+
     python3 fake_kube_api.py --port 38617 --log tests/unit/fixtures/testpmd/pod_podman_io_null.log --record /tmp/calls.jsonl
 """
 
@@ -23,7 +36,11 @@ import re
 import sys
 
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from urllib.parse import parse_qs
 
+NODE_PATH = re.compile(r'^/api/v1/nodes(?:/([^/]+))?$')
+EVICTION_PATH = re.compile(r'^/api/v1/namespaces/([^/]+)/pods/([^/]+)/eviction$')
+PDB_PATH = re.compile(r'^/apis/policy/v1(?:/namespaces/([^/]+))?/poddisruptionbudgets$')
 POD_PATH = re.compile(r'^/api/v1/namespaces/([^/]+)/pods(?:/([^/]+))?(/log)?$')
 TIMESTAMP = re.compile(r'^\d{4}-\d\d-\d\dT\S+ ')
 
@@ -35,17 +52,115 @@ RESOURCES = {
         {'name': 'pods/log', 'singularName': '', 'namespaced': True, 'kind': 'Pod', 'verbs': ['get']},
         {'name': 'namespaces', 'singularName': 'namespace', 'namespaced': False, 'kind': 'Namespace',
          'verbs': ['get', 'list']},
+        {'name': 'nodes', 'singularName': 'node', 'namespaced': False, 'kind': 'Node',
+         'verbs': ['get', 'list', 'patch', 'watch'], 'shortNames': ['no']},
+        {'name': 'pods/eviction', 'singularName': '', 'namespaced': True, 'group': 'policy', 'version': 'v1',
+         'kind': 'Eviction', 'verbs': ['create']},
     ],
+}
+
+POLICY_GROUP = {'name': 'policy', 'versions': [{'groupVersion': 'policy/v1', 'version': 'v1'}],
+                'preferredVersion': {'groupVersion': 'policy/v1', 'version': 'v1'}}
+POLICY_RESOURCES = {
+    'kind': 'APIResourceList', 'apiVersion': 'v1', 'groupVersion': 'policy/v1',
+    'resources': [{'name': 'poddisruptionbudgets', 'singularName': 'poddisruptionbudget', 'namespaced': True,
+                   'kind': 'PodDisruptionBudget', 'verbs': ['get', 'list'], 'shortNames': ['pdb']}],
 }
 
 
 class State:
+    misschedule = ()
+    nodes = {}
+    node_polls = {}
+    node_not_ready_polls = 0
+    node_pods = {}
+    pdbs = {}
     stop = False
     pods = {}
     polls = {}
     running_polls = 2
     log_text = ''
     record = None
+
+
+def pinned_node_names(pod):
+    """Node names a Pod's required node affinity allows by metadata.name (empty: not pinned)."""
+    affinity = ((pod.get('spec') or {}).get('affinity') or {}).get('nodeAffinity') or {}
+    terms = (affinity.get('requiredDuringSchedulingIgnoredDuringExecution') or {}).get('nodeSelectorTerms') or []
+    names = []
+    for term in terms:
+        for field in term.get('matchFields') or []:
+            if field.get('key') == 'metadata.name' and field.get('operator') == 'In':
+                names.extend(field.get('values') or [])
+    return names
+
+
+def schedule_testpmd_pod(pod):
+    """Set spec.nodeName like a scheduler: the pinned node, or another one for a node in --misschedule."""
+    names = pinned_node_names(pod)
+    node = names[0] if names else 'fake-node-unpinned'
+    if node in State.misschedule:
+        node = 'fake-node-not-' + node
+    pod.setdefault('spec', {})['nodeName'] = node
+
+
+def labelled(spec):
+    """'NS/NAME:LABEL=VALUE' -> (namespace, name, {label: value})."""
+    ref, _sep, label = spec.partition(':')
+    namespace, _sep, name = ref.partition('/')
+    key, _sep, value = label.partition('=')
+    return namespace, name, ({key: value} if key else {})
+
+
+def make_node(name, allocatable):
+    return {'kind': 'Node', 'apiVersion': 'v1',
+            'metadata': {'name': name, 'uid': 'fake-node-uid', 'resourceVersion': '1', 'labels': {'kubernetes.io/hostname': name}},
+            'spec': {}, 'status': {'allocatable': dict(allocatable), 'capacity': dict(allocatable), 'conditions': []}}
+
+
+def make_node_pod(namespace, name, labels, node):
+    return {'kind': 'Pod', 'apiVersion': 'v1',
+            'metadata': {'name': name, 'namespace': namespace, 'uid': 'fake-uid-' + name, 'labels': labels,
+                         'ownerReferences': [{'apiVersion': 'apps/v1', 'kind': 'ReplicaSet', 'name': name + '-rs',
+                                              'uid': 'fake-rs-uid', 'controller': True}]},
+            'spec': {'nodeName': node, 'containers': [{'name': 'app', 'image': 'fake'}]},
+            'status': {'phase': 'Running'}}
+
+
+def make_pdb(namespace, name, labels):
+    return {'kind': 'PodDisruptionBudget', 'apiVersion': 'policy/v1',
+            'metadata': {'name': name, 'namespace': namespace, 'uid': 'fake-pdb-uid-' + name},
+            'spec': {'minAvailable': 1, 'selector': {'matchLabels': labels}},
+            'status': {'disruptionsAllowed': 0, 'currentHealthy': 1, 'desiredHealthy': 1, 'expectedPods': 1}}
+
+
+def merge_patch(target, patch):
+    """RFC 7386 merge patch (a strategic merge patch of maps is the same): null removes a key."""
+    for key, value in patch.items():
+        if value is None:
+            target.pop(key, None)
+        elif isinstance(value, dict) and isinstance(target.get(key), dict):
+            merge_patch(target[key], value)
+        else:
+            target[key] = value
+    return target
+
+
+def field_selected(pod, query):
+    """The fieldSelector spec.nodeName=NAME of a pod list (the only field selector the drain uses)."""
+    for selector in parse_qs(query).get('fieldSelector', []):
+        for term in selector.split(','):
+            key, _sep, value = term.partition('=')
+            if key == 'spec.nodeName' and (pod.get('spec') or {}).get('nodeName') != value:
+                return False
+    return True
+
+
+def blocking_pdbs(namespace, pod):
+    labels = pod['metadata'].get('labels') or {}
+    return [pdb for (ns, _name), pdb in State.pdbs.items() if ns == namespace
+            and all(labels.get(key) == value for key, value in pdb['spec']['selector']['matchLabels'].items())
+            and pdb['status']['disruptionsAllowed'] < 1]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -81,9 +196,39 @@ class Handler(BaseHTTPRequestHandler):
                 {'name': 'testpmd', 'state': {'terminated': {'exitCode': 0, 'reason': 'Completed'}}}]}
         return pod
 
+    def _node(self, name):
+        node = State.nodes[name]
+        polls = State.node_polls[name] = State.node_polls.get(name, 0) + 1
+        ready = 'True' if polls > State.node_not_ready_polls else 'False'
+        node['status']['conditions'] = [{'type': 'Ready', 'status': ready,
+                                         'reason': 'KubeletReady' if ready == 'True' else 'KubeletNotReady'}]
+        return node
+
+    def _get_cluster(self, path, query):
+        """Nodes, pods of all namespaces and PodDisruptionBudgets; None when the path is none of them."""
+        match = NODE_PATH.match(path)
+        if match:
+            if not match.group(1):
+                return self._send(200, {'kind': 'NodeList', 'apiVersion': 'v1', 'metadata': {},
+                                        'items': [self._node(name) for name in State.nodes]})
+            if match.group(1) not in State.nodes:
+                return self._send(404, {'kind': 'Status', 'apiVersion': 'v1', 'status': 'Failure', 'reason': 'NotFound', 'code': 404,
+                                        'message': 'nodes "%s" not found' % match.group(1)})
+            return self._send(200, self._node(match.group(1)))
+        if path == '/api/v1/pods':
+            items = [pod for pod in list(State.node_pods.values()) + list(State.pods.values()) if field_selected(pod, query)]
+            return self._send(200, {'kind': 'PodList', 'apiVersion': 'v1', 'metadata': {}, 'items': items})
+        if path == '/apis/policy/v1':
+            return self._send(200, POLICY_RESOURCES)
+        match = PDB_PATH.match(path)
+        if match:
+            items = [pdb for (ns, _name), pdb in State.pdbs.items() if match.group(1) in (None, ns)]
+            return self._send(200, {'kind': 'PodDisruptionBudgetList', 'apiVersion': 'policy/v1', 'metadata': {}, 'items': items})
+        return None
+
     def do_GET(self):  # noqa: N802 (http.server API)
         self._record()
-        path = self.path.split('?', 1)[0]
+        path, _sep, query = self.path.partition('?')
         if path == '/shutdown':
             State.stop = True
             return self._send(200, {'stopping': True})
@@ -93,9 +238,11 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {'kind': 'APIVersions', 'versions': ['v1'],
                                     'serverAddressByClientCIDRs': [{'clientCIDR': '0.0.0.0/0', 'serverAddress': '127.0.0.1'}]})
         if path == '/apis':
-            return self._send(200, {'kind': 'APIGroupList', 'apiVersion': 'v1', 'groups': []})
+            return self._send(200, {'kind': 'APIGroupList', 'apiVersion': 'v1', 'groups': [POLICY_GROUP]})
         if path == '/api/v1':
             return self._send(200, RESOURCES)
+        if NODE_PATH.match(path) or path.startswith(('/api/v1/pods', '/apis/policy/v1')):
+            return self._get_cluster(path, query)
         match = POD_PATH.match(path)
         if match:
             namespace, name, log = match.groups()
@@ -116,6 +263,9 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get('Content-Length') or 0)
         body = json.loads(self.rfile.read(length) or b'{}')
         self._record(body)
+        eviction = EVICTION_PATH.match(self.path.split('?', 1)[0])
+        if eviction:
+            return self._evict(eviction.group(1), eviction.group(2))
         match = POD_PATH.match(self.path.split('?', 1)[0])
         if not match or match.group(2):
             return self._send(404, {'kind': 'Status', 'code': 404})
@@ -124,9 +274,39 @@ class Handler(BaseHTTPRequestHandler):
         if key in State.pods:
             return self._send(409, {'kind': 'Status', 'code': 409, 'reason': 'AlreadyExists', 'message': 'exists'})
         body.setdefault('metadata', {}).update({'namespace': match.group(1), 'uid': 'fake-uid', 'resourceVersion': '1'})
+        schedule_testpmd_pod(body)
         State.pods[key] = body
         State.polls[key] = 0
         return self._send(201, body)
+
+    def _evict(self, namespace, name):
+        key = (namespace, name)
+        pod = State.node_pods.get(key)
+        if pod is None:
+            return self._not_found(name)
+        if blocking_pdbs(namespace, pod):
+            # What the API server answers while a PodDisruptionBudget allows no disruption.
+            return self._send(429, {'kind': 'Status', 'apiVersion': 'v1', 'status': 'Failure', 'reason': 'TooManyRequests', 'code': 429,
+                                    'message': 'Cannot evict pod as it would violate the pod\'s disruption budget.',
+                                    'details': {'causes': [{'reason': 'DisruptionBudget',
+                                                            'message': 'The disruption budget %s needs 1 healthy pods and has 1 currently'
+                                                            % blocking_pdbs(namespace, pod)[0]['metadata']['name']}]}})
+        State.node_pods.pop(key)
+        return self._send(201, {'kind': 'Status', 'apiVersion': 'v1', 'status': 'Success', 'code': 201})
+
+    def do_PATCH(self):  # noqa: N802
+        length = int(self.headers.get('Content-Length') or 0)
+        body = json.loads(self.rfile.read(length) or b'{}')
+        self._record(body)
+        match = NODE_PATH.match(self.path.split('?', 1)[0])
+        if not match or not match.group(1) or not isinstance(body, dict):
+            return self._send(404, {'kind': 'Status', 'code': 404, 'message': 'no fake patch for %s' % self.path})
+        if match.group(1) not in State.nodes:
+            return self._send(404, {'kind': 'Status', 'code': 404, 'reason': 'NotFound', 'message': 'nodes "%s" not found' % match.group(1)})
+        node = State.nodes[match.group(1)]
+        merge_patch(node, body)
+        node['metadata']['resourceVersion'] = str(int(node['metadata']['resourceVersion']) + 1)
+        return self._send(200, node)
 
     def do_DELETE(self):  # noqa: N802
         self._record()
@@ -147,6 +327,16 @@ def main(argv=None):
     parser.add_argument('--log', required=True, help='file served as the pod log')
     parser.add_argument('--record', help='append one JSON line per request here')
     parser.add_argument('--running-polls', type=int, default=2)
+    parser.add_argument('--misschedule', action='append', default=[], metavar='NODE',
+                        help='schedule a Pod pinned to NODE on another node (repeatable)')
+    parser.add_argument('--node', action='append', default=[], metavar='NAME', help='serve a Node (repeatable)')
+    parser.add_argument('--node-not-ready-polls', type=int, default=0, help='GETs of a Node before it is Ready')
+    parser.add_argument('--allocatable', action='append', default=[], metavar='RESOURCE=QUANTITY',
+                        help='status.allocatable of every Node (repeatable)')
+    parser.add_argument('--node-pod', action='append', default=[], metavar='NS/NAME:LABEL=VALUE',
+                        help='a ReplicaSet Pod on the first --node (repeatable)')
+    parser.add_argument('--pdb', action='append', default=[], metavar='NS/NAME:LABEL=VALUE',
+                        help='a PodDisruptionBudget allowing no disruption of the Pods with that label (repeatable)')
     parser.add_argument('--max-requests', type=int, default=500, help='exit after this many requests (bounded)')
     parser.add_argument('--idle-exit', type=int, default=120, help='exit after this many seconds without a request')
     args = parser.parse_args(argv)
@@ -154,6 +344,16 @@ def main(argv=None):
         State.log_text = handle.read()
     State.record = args.record
     State.running_polls = args.running_polls
+    State.misschedule = tuple(args.misschedule)
+    allocatable = dict(item.partition('=')[::2] for item in args.allocatable)
+    State.nodes = dict((name, make_node(name, allocatable)) for name in args.node)
+    State.node_not_ready_polls = args.node_not_ready_polls
+    for spec in args.node_pod:
+        namespace, name, labels = labelled(spec)
+        State.node_pods[(namespace, name)] = make_node_pod(namespace, name, labels, args.node[0] if args.node else 'fake-node')
+    for spec in args.pdb:
+        namespace, name, labels = labelled(spec)
+        State.pdbs[(namespace, name)] = make_pdb(namespace, name, labels)
     server = HTTPServer(('127.0.0.1', args.port), Handler)
     server.timeout = 1
     server.idle = 0
