@@ -306,6 +306,12 @@ stale_state_files:
       description: What the kubelet would say about it.
       type: str
       sample: configured policy "static" differs from state checkpoint policy "none"
+created:
+  description:
+    - Whether O(path) did not exist and was created (would be, in check mode) with O(create=true). A rollback
+      removes such a file rather than restoring a backup (there is none).
+  returned: success
+  type: bool
 backup_file:
   description: The copy of the previous file, when one was made.
   returned: when changed and O(backup=true) and not in check mode
@@ -627,6 +633,7 @@ class KubeletConfig:
         self.result['config'] = merged
         self.result['effective_config'] = dict((key, effective[key]) for key in sorted(effective) if key in FLAG_KEYS_CONFIG)
         self.result['stale_state_files'] = self.stale_state_files(effective)
+        self.result['created'] = before_text is None
         if merged == current and before_text is not None:
             return self.result
         content = yaml.safe_dump(merged, default_flow_style=False, sort_keys=False)
