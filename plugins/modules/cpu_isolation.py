@@ -34,8 +34,10 @@ description:
     they start run on the reserved CPUs, and C(AllowedCPUs=<reserved>) in a drop-in
     C(/etc/systemd/system/<slice>.d/50-nfv-dpdk-cpu-isolation.conf) for each slice in O(slices).
     C(systemctl daemon-reload) runs only when one of these files changed, or when they need no change but systemd
-    has not applied them (the affinity of PID 1 is not the CPUs of the drop-in, or C(systemctl show) says a slice has
-    C(NeedDaemonReload=yes)), as after a run killed during the reload.'
+    has not applied them (the affinity of PID 1 is not the online CPUs of the C(CPUAffinity=) systemd reads from
+    system.conf and all its drop-ins, or C(systemctl show) says a slice has C(NeedDaemonReload=yes)), as after a run
+    killed during the reload. Such a run reports RV(changed) with no file in RV(files); RV(systemd_stale) and RV(msg)
+    (and the diff) say what systemd had not applied.'
   - systemd applies C(CPUAffinity=) on C(daemon-reload) but does not widen its own affinity again when the setting
     goes away. So when the drop-in is removed (O(state=absent), O(systemd_cpu_affinity=false), or a rollback) and no
     other C(CPUAffinity=) is configured, PID 1 gets every online CPU (on rollback, the CPUs it had) back through
@@ -255,8 +257,25 @@ irqbalance_file:
   returned: always
   type: str
   sample: /etc/default/irqbalance
+systemd_stale:
+  description:
+    - What systemd had not applied although the drop-ins on disk needed no change (as after a run killed during
+      C(daemon-reload)), one sentence each; this run reloaded systemd (would reload, in check mode) for them.
+    - Empty when the drop-ins changed (they are in RV(files)) or systemd runs on what they say.
+  returned: always
+  type: list
+  elements: str
+  sample: ['systemd (PID 1) runs on CPUs 0-3, not on CPUAffinity=0 2 of /etc/systemd/system.conf.d/50-nfv-dpdk-cpu-affinity.conf: systemd has not applied it']
+msg:
+  description: Why the task reports RV(changed) when no file changed, from RV(systemd_stale).
+  returned: when RV(systemd_stale) is not empty
+  type: str
+  sample: 'systemd reloaded: systemd has not loaded the current drop-ins of system.slice (systemctl show system.slice: NeedDaemonReload=yes or unreadable)'
 diff:
-  description: One before/after pair per file changed and for the kernel command line.
+  description:
+    - One before/after pair per file changed and for the kernel command line.
+    - When systemd is reloaded for drop-ins it had not applied (RV(systemd_stale)), one more pair with the header
+      C(systemd (running)) listing them.
   returned: when changed and in diff mode
   type: list
   elements: dict
@@ -271,7 +290,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.nfv.dpdk.plugins.module_utils.bootloader import ensure_kernel_args, os_release, read_configured_cmdline
 from ansible_collections.nfv.dpdk.plugins.module_utils.cpu_partition import CpuPartitionError, plan_partition
 from ansible_collections.nfv.dpdk.plugins.module_utils.cpu_topology import CpuTopology
-from ansible_collections.nfv.dpdk.plugins.module_utils.cpuset import CpuSet
+from ansible_collections.nfv.dpdk.plugins.module_utils.cpuset import CpuSet, CpuSetError
 from ansible_collections.nfv.dpdk.plugins.module_utils.hostfs import HostFS
 from ansible_collections.nfv.dpdk.plugins.module_utils.managed_file import (
     ManagedFile, systemd_daemon_reload, systemd_running, systemd_stale_units,
@@ -500,7 +519,7 @@ class CpuIsolation:
         self.slices_before = {}
         self.result = {'changed': False, 'isolated_cpus': '', 'reserved_cpus': '', 'kernel_args': [],
                        'cmdline': '', 'running_cmdline': '', 'reboot_required': False, 'files': [],
-                       'backup_files': [], 'irqbalance_file': None}
+                       'backup_files': [], 'irqbalance_file': None, 'systemd_stale': []}
         self.diffs = []
 
     # -- plan: reads only, fails before any change -----------------------------------
@@ -753,9 +772,17 @@ class CpuIsolation:
             irqbalance_changed = False
             if self.irqbalance_file is not None:
                 irqbalance_changed = self.apply_file(self.irqbalance_file)
-            if not systemd_changed and self.systemd_view_stale():
+            stale = [] if systemd_changed else self.systemd_view_stale()
+            if stale:
                 # The files are right but systemd has not applied them: a run killed during daemon-reload.
+                # No file changes, so the reasons are the diff and the message that says why changed is true.
                 self.result['changed'] = systemd_changed = True
+                self.result['systemd_stale'] = stale
+                self.result['msg'] = 'systemd %s: %s' % ('would be reloaded' if self.module.check_mode else 'reloaded',
+                                                          '; '.join(stale))
+                self.diffs.append({'before_header': 'systemd (running)', 'after_header': 'systemd (after daemon-reload)',
+                                   'before': ''.join('not applied: %s\n' % reason for reason in stale),
+                                   'after': 'daemon-reload applies the drop-ins on disk\n'})
             if systemd_changed:
                 self.pid1_before = pid1_affinity(self.fs)
                 self.reloaded = systemd_daemon_reload(self.module, self.fs)
@@ -775,21 +802,39 @@ class CpuIsolation:
             self.module.fail_json = original_fail
 
     def systemd_view_stale(self):
-        """Whether systemd runs on settings older than the drop-ins on disk although they need no change.
+        """What systemd has not applied of the drop-ins that are right on disk: a list of reasons, empty when current.
 
-        CPUAffinity= of the manager is not a unit (NeedDaemonReload does not cover it): PID 1's
-        affinity is compared with the drop-in's CPUs. The slices' drop-ins are asked about with
-        ``systemctl show`` (NeedDaemonReload).
+        A run killed during ``daemon-reload`` leaves the drop-ins written and systemd on the old
+        settings; the re-run sees no file to change, so it asks systemd. CPUAffinity= of the
+        manager is not a unit (NeedDaemonReload does not cover it): PID 1's affinity is compared
+        with the CPUAffinity= systemd reads from system.conf and all its drop-ins (the last one
+        wins, so another drop-in that overrides ours is not a reason to reload forever), limited to
+        the online CPUs as sched_setaffinity() limits it. The slices are asked about with
+        ``systemctl show`` (NeedDaemonReload, LoadState).
         """
         if not systemd_running(self.module, self.fs):
-            return False
+            return []
+        reasons = []
         for manager in (managed for managed in self.systemd_files if managed.path == MANAGER_DROPIN):
             if manager.content is None or manager.current() != manager.content:
                 continue
+            configured = manager_cpu_affinity(self.fs)
             affinity = pid1_affinity(self.fs)
-            if affinity is not None and affinity != self.reserved:
-                return True
-        return bool(systemd_stale_units(self.module, sorted(self.slice_files), self.fs))
+            if configured is None or affinity is None:
+                continue
+            try:
+                wanted = CpuSet.parse(configured.replace(' ', ','))
+            except CpuSetError:
+                continue
+            online = CpuSet.parse(self.fs.read('/sys/devices/system/cpu/online', '')) or wanted
+            wanted = wanted & online
+            if wanted and affinity != wanted:
+                reasons.append('systemd (PID 1) runs on CPUs %s, not on CPUAffinity=%s of %s: systemd has not '
+                               'applied it' % (affinity.format(), configured, MANAGER_DROPIN))
+        for unit in systemd_stale_units(self.module, sorted(self.slice_files), self.fs):
+            reasons.append('systemd has not loaded the current drop-ins of %s (systemctl show %s: NeedDaemonReload=yes '
+                           'or unreadable)' % (unit, unit))
+        return reasons
 
     def apply_kernel_args(self):
         desired = [] if self.params['state'] == 'absent' else kernel_args(self.params, self.isolated, self.reserved)

@@ -542,3 +542,63 @@ def test_slice_drop_in_systemd_has_not_loaded_is_reloaded(fake_host, commands, r
     assert run_module(cpu_isolation, args, check_mode=True).changed and commands.ran(DAEMON_RELOAD) == []
     result = run_module(cpu_isolation, args)
     assert result.changed and commands.ran(DAEMON_RELOAD) == [DAEMON_RELOAD]
+
+
+# -- systemd's view after a normal boot is current (no false "stale"), after a killed reload it is not ----------
+
+LAB = {'isolated_cpus': '1,3', 'reserved_cpus': '0,2'}
+
+
+def _reboot(fake_host, commands, pid1):
+    """A reboot without the playbook: systemd starts afresh and applies what the drop-ins on disk say."""
+    simulate_systemd(fake_host, commands, pid1=pid1)
+    del commands.calls[:]
+
+
+def test_after_a_normal_boot_the_settings_systemd_applied_are_not_reported_stale(fake_host, commands, run_module):
+    node(fake_host, commands, **VM4)
+    simulate_systemd(fake_host, commands, pid1='0-3')
+    assert run_module(cpu_isolation, LAB).changed
+    # After the boot systemd has applied CPUAffinity=0 2 to PID 1 and AllowedCPUs= to the slices.
+    _reboot(fake_host, commands, pid1='0,2')
+    for name in ('system.slice', 'user.slice'):
+        fake_host.file('/sys/fs/cgroup/%s/cpuset.cpus' % name, '0,2')
+    check = run_module(cpu_isolation, LAB, check_mode=True, diff=True)
+    assert not check.failed, check
+    assert not check.changed and check['systemd_stale'] == [] and check['files'] == [] and 'diff' not in check
+    assert commands.ran(DAEMON_RELOAD) == []
+
+
+def test_cpu_affinity_overridden_by_a_later_drop_in_is_not_stale(fake_host, commands, run_module):
+    node(fake_host, commands, **VM4)
+    simulate_systemd(fake_host, commands, pid1='0-3')
+    fake_host.file('/etc/systemd/system.conf.d/90-site.conf', '[Manager]\nCPUAffinity=0\n')
+    assert run_module(cpu_isolation, LAB).changed
+    assert pid1_cpus(fake_host) == '0'
+    del commands.calls[:]
+    again = run_module(cpu_isolation, LAB)
+    assert not again.changed and again['systemd_stale'] == [] and commands.ran(DAEMON_RELOAD) == []
+
+
+def test_stale_systemd_says_why_it_reports_changed(fake_host, commands, run_module):
+    node(fake_host, commands, **VM4)
+    simulate_systemd(fake_host, commands, pid1='0-3')
+    commands.on(DAEMON_RELOAD, effect=_killed)
+    with pytest.raises(Killed):
+        run_module(cpu_isolation, LAB)
+    simulate_systemd(fake_host, commands, pid1='0-3')  # the drop-ins are on disk, systemd never applied them
+    del commands.calls[:]
+    check = run_module(cpu_isolation, LAB, check_mode=True, diff=True)
+    assert not check.failed, check
+    assert check.changed and check['files'] == [] and commands.ran(DAEMON_RELOAD) == []
+    assert check['systemd_stale'] == [
+        'systemd (PID 1) runs on CPUs 0-3, not on CPUAffinity=0 2 of %s: systemd has not applied it' % MANAGER]
+    assert 'would be reloaded' in check['msg'] and 'CPUs 0-3' in check['msg']
+    # The killed run never reached the kernel command line, so GRUB's file is still to change.
+    assert [d['before_header'] for d in check['diff']] == ['systemd (running)', '/etc/default/grub']
+    assert 'CPUAffinity=0 2' in check['diff'][0]['before']
+    result = run_module(cpu_isolation, LAB)
+    assert result.changed and 'reloaded' in result['msg'] and commands.ran(DAEMON_RELOAD) == [DAEMON_RELOAD]
+    assert pid1_cpus(fake_host) == '0,2'
+    again = run_module(cpu_isolation, LAB, check_mode=True)
+    assert not again.changed and again['systemd_stale'] == [] and 'msg' not in again
