@@ -66,7 +66,10 @@ TASK_LINE = re.compile(r'^      (?P<name>.+?)\tTAGS: \[(?P<tags>[^\]]*)\]$')
 def ansible_env(tmp_path):
     env = dict((k, v) for k, v in os.environ.items() if not k.startswith('ANSIBLE_'))
     env.update(ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
-               ANSIBLE_NOCOLOR='1', ANSIBLE_LOCAL_TEMP=str(tmp_path / 'ansible-tmp'))
+               ANSIBLE_NOCOLOR='1', ANSIBLE_LOCAL_TEMP=str(tmp_path / 'ansible-tmp'),
+               # a failure's msg verbatim: the yaml result format folds and re-quotes it
+               # differently in each ansible-core version (2.16 doubles the quotes)
+               ANSIBLE_CALLBACK_RESULT_FORMAT='json')
     return env
 
 

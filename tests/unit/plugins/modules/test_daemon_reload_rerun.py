@@ -81,7 +81,7 @@ def test_unit_changed_behind_systemds_back_is_reloaded(systemd, run_module, fake
 
 def test_unreadable_systemd_answer_counts_as_stale(fake_host, commands):
     from ansible.module_utils.basic import AnsibleModule
-    from ansible.module_utils.testing import patch_module_args
+    from ansible_collections.nfv.dpdk.tests.unit.modulerunner import patch_module_args
     from ansible_collections.nfv.dpdk.plugins.module_utils.managed_file import systemd_stale_units
 
     fake_host.mkdir('/run/systemd/system')
