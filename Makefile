@@ -15,6 +15,18 @@ COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/nfv/dpdk
 # Outside the repository: inside it, ansible-test would list files with git, which ignores .venv/.
 SANITY_TREE := $(or $(TMPDIR),/tmp)/nfv-dpdk-sanity-$(shell echo '$(CURDIR)' | md5sum | cut -c1-8)/ansible_collections/nfv/dpdk
 BUILD_DIR := $(VENV)/build
+# The oldest ansible-core meta/runtime.yml claims (2.16, with the ansible 9 collections):
+# its own venv under .venv/ (ignored by git, the build, the linters and pytest).
+VENV_CORE216 := $(VENV)/core216
+BIN_CORE216 := $(VENV_CORE216)/bin
+STAMP_CORE216 := $(VENV_CORE216)/.installed
+COLLECTIONS_CORE216 := $(VENV_CORE216)/collections
+CORE216_PACKAGES := ansible ansible-core pytest pytest-mock jmespath kubernetes kubernetes-validate netaddr PyYAML
+SANITY_TREE_CORE216 := $(or $(TMPDIR),/tmp)/nfv-dpdk-sanity-core216-$(shell echo '$(CURDIR)' | md5sum | cut -c1-8)/ansible_collections/nfv/dpdk
+# The sanity tests whose verdict depends on the ansible-core version (its module API,
+# argument spec and docs schema, import rules, pinned pylint); the others read only
+# the files and run on 2.19 in make sanity.
+CORE216_SANITY_TESTS := compile import validate-modules pylint ansible-doc runtime-metadata
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(BIN):$(PATH)
@@ -25,12 +37,13 @@ HOST_PACKAGES := python3-venv git tar make podman runc dpdk dpdk-dev \
 	mmdebstrap qemu-utils zstd openssh-client e2fsprogs grub-pc-bin grub2-common \
 	iproute2 kmod pciutils
 
-.PHONY: help host-deps venv unit integration sanity lint build molecule e2e-podman test demo bench-host bench-lab clean
+.PHONY: help host-deps venv venv-core216 unit unit-core216 integration sanity sanity-core216 core216 lint build molecule e2e-podman test demo bench-host bench-lab clean
 
 help:
 	@echo 'make test       run every test (unit, sanity, lint, build, e2e, molecule)'
 	@echo 'make demo       boot the lab node and run playbooks/site.yml on it'
 	@echo 'make unit|integration|sanity|lint|build|e2e-podman|molecule   one step'
+	@echo 'make core216    unit tests and version-dependent sanity on ansible-core 2.16 (oldest supported)'
 	@echo 'make host-deps  install the Debian packages the tests need (root)'
 
 host-deps:
@@ -70,6 +83,30 @@ sanity: venv
 	$(BIN)/python tools/ansible_test_offline.py install
 	cd $(SANITY_TREE) && $(BIN)/ansible-test sanity --python 3.11 --color no
 
+# The same unit tests and the version-dependent sanity tests on ansible-core 2.16.
+$(STAMP_CORE216): constraints-core216.txt
+	test -x $(BIN_CORE216)/python || $(PYTHON) -m venv $(VENV_CORE216)
+	$(BIN_CORE216)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN_CORE216)/python -m pip install -q --disable-pip-version-check -c constraints-core216.txt $(CORE216_PACKAGES)
+	touch $@
+
+venv-core216: venv $(STAMP_CORE216)
+	@mkdir -p $(COLLECTIONS_CORE216)/ansible_collections/nfv
+	@test -L $(COLLECTIONS_CORE216)/ansible_collections/nfv/dpdk || ln -sfn $(CURDIR) $(COLLECTIONS_CORE216)/ansible_collections/nfv/dpdk
+
+unit-core216: venv-core216
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_CORE216) PATH=$(BIN_CORE216):$$PATH $(BIN_CORE216)/python -m pytest tests/unit
+
+sanity-core216: venv-core216
+	rm -rf $(SANITY_TREE_CORE216) && mkdir -p $(SANITY_TREE_CORE216)
+	git ls-files -z -co --exclude-standard | grep -zvE '^(lab|bench|tools|\.ci)/' \
+	  | tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C $(SANITY_TREE_CORE216)
+	$(BIN_CORE216)/python tools/ansible_test_offline.py install
+	cd $(SANITY_TREE_CORE216) && ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_CORE216) PATH=$(BIN_CORE216):$$PATH \
+	  $(BIN_CORE216)/ansible-test sanity --python 3.11 --color no $(addprefix --test ,$(CORE216_SANITY_TESTS))
+
+core216: unit-core216 sanity-core216
+
 lint: venv
 	$(BIN)/yamllint -s .
 	$(BIN)/ansible-lint --offline --profile production
@@ -104,7 +141,7 @@ molecule: host-deps venv
 
 # make test includes the lab scenario; MOLECULE=0 leaves it out for a quick local run.
 MOLECULE ?= 1
-test: host-deps venv unit integration sanity lint build e2e-podman $(if $(filter 1,$(MOLECULE)),molecule)
+test: host-deps venv unit integration sanity core216 lint build e2e-podman $(if $(filter 1,$(MOLECULE)),molecule)
 
 # The main job on the embedded lab node: boot it (building its image the first
 # time), run the whole flow, and report each host's testpmd verdict. The inventory
