@@ -37,12 +37,12 @@ HOST_PACKAGES := python3-venv git tar make podman runc dpdk dpdk-dev \
 	mmdebstrap qemu-utils zstd openssh-client e2fsprogs grub-pc-bin grub2-common \
 	iproute2 kmod pciutils
 
-.PHONY: help host-deps venv venv-core216 unit unit-core216 integration sanity sanity-core216 core216 lint build molecule e2e-podman test demo bench-host bench-lab clean
+.PHONY: help host-deps venv venv-core216 unit unit-core216 integration sanity sanity-core216 core216 lint build molecule e2e-podman awx test demo bench-host bench-lab clean
 
 help:
 	@echo 'make test       run every test (unit, sanity, lint, build, e2e, molecule)'
 	@echo 'make demo       boot the lab node and run playbooks/site.yml on it'
-	@echo 'make unit|integration|sanity|lint|build|e2e-podman|molecule   one step'
+	@echo 'make unit|integration|sanity|lint|build|e2e-podman|awx|molecule   one step'
 	@echo 'make core216    unit tests and version-dependent sanity on ansible-core 2.16 (oldest supported)'
 	@echo 'make host-deps  install the Debian packages the tests need (root)'
 
@@ -133,6 +133,13 @@ e2e-podman: venv
 	CONTAINERS_CONF=$(CURDIR)/tests/e2e/containers.conf $(BIN)/ansible-playbook -i localhost, -c local tests/e2e/podman.yml
 	$(BIN)/ansible-playbook -i localhost, -c local tests/e2e/kubernetes-fake.yml
 
+# AWX: ansible-builder create renders docs/execution-environment.yml (no image build: base
+# images are not reachable here) and its introspection is checked; ansible-runner runs the
+# job templates of docs/awx.md (report.yml, site.yml in check mode) from a private data dir
+# on localhost against a fake node tree, judged by the runner's artifacts.
+awx: venv
+	$(BIN)/python -m pytest tests/awx
+
 # The whole flow on the lab node: create, converge, idempotence, reboot, testpmd
 # in a pod, the kubelet role against its stand-in, testinfra, destroy (about
 # 27 min under TCG once the image is cached).
@@ -141,7 +148,7 @@ molecule: host-deps venv
 
 # make test includes the lab scenario; MOLECULE=0 leaves it out for a quick local run.
 MOLECULE ?= 1
-test: host-deps venv unit integration sanity core216 lint build e2e-podman $(if $(filter 1,$(MOLECULE)),molecule)
+test: host-deps venv unit integration sanity core216 lint build e2e-podman awx $(if $(filter 1,$(MOLECULE)),molecule)
 
 # The main job on the embedded lab node: boot it (building its image the first
 # time), run the whole flow, and report each host's testpmd verdict. The inventory
