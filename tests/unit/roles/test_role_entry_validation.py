@@ -115,13 +115,19 @@ def test_kubelet_role_plans_with_the_cpus_dpdk_node_published(tmp_path):
         'kubelet_cpu_manager_state_dir': str(state_dir),
         'dpdk_node_result_reserved_cpus': '0',
         'dpdk_node_result_isolated_cpus': '',
+        # No kubelet on this machine to ask (kubelet_cpu_manager_cfs_quota=auto needs the version).
+        'kubelet_cpu_manager_kubelet_version': '1.34.1',
     }}, check_mode=True, role='kubelet_cpu_manager')
     ran = runs['valid']
     assert rc == 0, ran
     assert [name.split(' : ', 1)[1] for name, result in ran][1:] == [
-        'Refuse the renamed role variables', 'Compute the kubelet configuration change (check mode)', 'Show the planned change',
+        'Refuse the renamed role variables', 'Ask the node for the kubelet\'s version', 'Decide how the CFS quota is turned off',
+        'Refuse to guess the kubelet\'s version', 'Say how the CFS quota is handled', 'Compute the settings the role passes on',
+        'Compute the kubelet configuration change (check mode)', 'Show the planned change',
         'Switch the kubelet to the new configuration']
-    assert ran[2][1]['effective_config']['reservedSystemCPUs'] == '0'
+    plan = dict((name.split(' : ', 1)[1], result) for name, result in ran)['Compute the kubelet configuration change (check mode)']
+    assert plan['effective_config']['reservedSystemCPUs'] == '0'
+    assert plan['effective_config']['featureGates'] == {'DisableCPUQuotaWithExclusiveCPUs': True}
     assert ran[-1][1].get('skipped') is True
     assert not (tmp_path / 'kubelet-config.yaml').exists()
 
