@@ -94,19 +94,13 @@ def parse_vf_range(text, field):
 
 def format_vf_range(indexes):
     """[0, 1, 2, 3, 8] -> ``"0-3,8"`` (the plugin's syntax after ``#``)."""
-    parts = []
-    start = previous = None
+    runs = []  # [first, last] of each run of consecutive indexes (no None placeholders: pylint 3.0 infers them into '%d')
     for index in sorted(indexes):
-        if start is None:
-            start = previous = index
-        elif index == previous + 1:
-            previous = index
+        if runs and index == runs[-1][1] + 1:
+            runs[-1][1] = index
         else:
-            parts.append('%d-%d' % (start, previous) if previous != start else '%d' % start)
-            start = previous = index
-    if start is not None:
-        parts.append('%d-%d' % (start, previous) if previous != start else '%d' % start)
-    return ','.join(parts)
+            runs.append([index, index])
+    return ','.join('%d-%d' % (first, last) if last != first else '%d' % first for first, last in runs)
 
 
 def _pf_key(text, field, problems):
