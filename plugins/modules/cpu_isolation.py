@@ -36,7 +36,7 @@ description:
     C(systemctl daemon-reload) runs only when one of these files changed, or when they need no change but systemd
     has not applied them (the affinity of PID 1 is not the online CPUs of the C(CPUAffinity=) systemd reads from
     system.conf and all its drop-ins, or C(systemctl show) says a slice has C(NeedDaemonReload=yes)), as after a run
-    killed during the reload. Such a run reports RV(changed) with no file in RV(files); RV(systemd_stale) and RV(msg)
+    killed during the reload. Such a run reports C(changed) with no file in RV(files); RV(systemd_stale) and RV(msg)
     (and the diff) say what systemd had not applied.'
   - systemd applies C(CPUAffinity=) on C(daemon-reload) but does not widen its own affinity again when the setting
     goes away. So when the drop-in is removed (O(state=absent), O(systemd_cpu_affinity=false), or a rollback) and no
@@ -267,7 +267,7 @@ systemd_stale:
   elements: str
   sample: ['systemd (PID 1) runs on CPUs 0-3, not on CPUAffinity=0 2 of /etc/systemd/system.conf.d/50-nfv-dpdk-cpu-affinity.conf: systemd has not applied it']
 msg:
-  description: Why the task reports RV(changed) when no file changed, from RV(systemd_stale).
+  description: Why the task reports C(changed) when no file changed, from RV(systemd_stale).
   returned: when RV(systemd_stale) is not empty
   type: str
   sample: 'systemd reloaded: systemd has not loaded the current drop-ins of system.slice (systemctl show system.slice: NeedDaemonReload=yes or unreadable)'
