@@ -7,7 +7,10 @@ It lets the nfv.dpdk.kubelet_cpu_manager role be tested on a machine without
 Kubernetes. On the points the role depends on it behaves like the kubelet
 (v1.34) at start-up:
 
-* reads the KubeletConfiguration file (--config, default /var/lib/kubelet/config.yaml);
+* reads the KubeletConfiguration file (--config, default /var/lib/kubelet/config.yaml) and the
+  *.conf drop-ins of --config-dir over it, in name order (maps merge, the rest replaces);
+* prints its version with --version (/etc/kubelet-standin/version, default v1.34.1) and refuses the
+  DisableCPUQuotaWithExclusiveCPUs feature gate below 1.33, as kubelets that do not know a gate do;
 * refuses to start (exit 1, the kubelet's own error text on stderr, hence in
   the journal) when
   - cpuManagerPolicy or memoryManagerPolicy is unknown,
@@ -18,8 +21,10 @@ Kubernetes. On the points the role depends on it behaves like the kubelet
   kubelet does, and runs until SIGTERM/SIGINT (Type=simple).
 
 Fault injection for tests: when /etc/kubelet-standin/fail-policy holds a CPU
-manager policy name and the configuration uses that policy, it fails the way a
-kubelet does on a host problem no configuration check can foresee.
+manager policy name and the configuration uses that policy (likewise
+/etc/kubelet-standin/fail-topology for topologyManagerPolicy), or when
+/etc/kubelet-standin/fail-always exists, it fails the way a kubelet does on a host
+problem no configuration check can foresee.
 
 ``--check`` validates and exits (0 or 1) without writing or waiting.
 """
@@ -38,6 +43,9 @@ import time
 import yaml
 
 FAIL_POLICY_FILE = '/etc/kubelet-standin/fail-policy'
+FAIL_TOPOLOGY_FILE = '/etc/kubelet-standin/fail-topology'
+FAIL_ALWAYS_FILE = '/etc/kubelet-standin/fail-always'
+VERSION_FILE = '/etc/kubelet-standin/version'
 _DECIMAL = {'n': -9, 'u': -6, 'm': -3, '': 0, 'k': 3, 'M': 6, 'G': 9, 'T': 12, 'P': 15, 'E': 18}
 _BINARY = {'Ki': 1, 'Mi': 2, 'Gi': 3, 'Ti': 4, 'Pi': 5, 'Ei': 6}
 
@@ -103,12 +111,33 @@ def checkpoint(root_dir, name, policy, manager, payload, check):
     klog('I', 'Wrote the %s manager checkpoint' % manager, path=path, policy=policy)
 
 
+def read_text(path):
+    try:
+        with open(path) as handle:
+            return handle.read().strip()
+    except OSError:
+        return None
+
+
+def merge(base, overlay):
+    result = dict(base)
+    for key, value in overlay.items():
+        result[key] = merge(result[key], value) if isinstance(value, dict) and isinstance(result.get(key), dict) else value
+    return result
+
+
 def main():
     parser = argparse.ArgumentParser(description='TEST-ONLY STAND-IN for the kubelet (nfv.dpdk role tests).')
     parser.add_argument('--config', default='/var/lib/kubelet/config.yaml')
     parser.add_argument('--root-dir', default='/var/lib/kubelet')
+    parser.add_argument('--config-dir', default=None)
+    parser.add_argument('--version', action='store_true')
     parser.add_argument('--check', action='store_true', help='validate and exit without writing or waiting')
     args, _unknown = parser.parse_known_args()
+    version = read_text(VERSION_FILE) or 'v1.34.1'
+    if args.version:
+        print('Kubernetes %s' % version)
+        return 0
 
     klog('I', 'TEST-ONLY STAND-IN for the kubelet starting (this is not a kubelet)', config=args.config)
     try:
@@ -116,6 +145,20 @@ def main():
             config = yaml.safe_load(handle) or {}
     except (OSError, yaml.YAMLError) as exc:
         die('failed to load kubelet config file, path: %s, error: %s' % (args.config, exc))
+    if args.config_dir and os.path.isdir(args.config_dir):
+        for name in sorted(os.listdir(args.config_dir)):
+            if not name.endswith('.conf'):
+                continue
+            path = os.path.join(args.config_dir, name)
+            try:
+                with open(path) as handle:
+                    config = merge(config, yaml.safe_load(handle) or {})
+            except (OSError, yaml.YAMLError) as exc:
+                die('failed to merge kubelet configs: %s: %s' % (path, exc))
+            klog('I', 'Merged a kubelet configuration drop-in', path=path)
+    minor = re.match(r'^v?(\d+)\.(\d+)', version)
+    if 'DisableCPUQuotaWithExclusiveCPUs' in (config.get('featureGates') or {}) and minor and (int(minor.group(1)), int(minor.group(2))) < (1, 33):
+        die('failed to set feature gates from initial flags-based config: unrecognized feature gate: DisableCPUQuotaWithExclusiveCPUs')
 
     cpu_policy = config.get('cpuManagerPolicy') or 'none'
     memory_policy = config.get('memoryManagerPolicy') or 'None'
@@ -137,9 +180,11 @@ def main():
             fail_policy = handle.read().strip()
     except OSError:
         fail_policy = None
-    if fail_policy and fail_policy == cpu_policy:
+    fail_topology = read_text(FAIL_TOPOLOGY_FILE)
+    if (fail_policy and fail_policy == cpu_policy) or os.path.exists(FAIL_ALWAYS_FILE) or (
+            fail_topology and fail_topology == (config.get('topologyManagerPolicy') or 'none')):
         die('failed to initialize top level QOS containers: root container [kubepods] doesn\'t exist '
-            '(fault injected by %s)' % FAIL_POLICY_FILE)
+            '(fault injected by %s)' % ' or '.join((FAIL_POLICY_FILE, FAIL_TOPOLOGY_FILE, FAIL_ALWAYS_FILE)))
 
     if not os.path.isdir(args.root_dir):
         os.makedirs(args.root_dir)
