@@ -34,9 +34,11 @@ description:
     they start run on the reserved CPUs, and C(AllowedCPUs=<reserved>) in a drop-in
     C(/etc/systemd/system/<slice>.d/50-nfv-dpdk-cpu-isolation.conf) for each slice in O(slices).
     C(systemctl daemon-reload) runs only when one of these files changed, or when they need no change but systemd
-    has not applied them (the affinity of PID 1 is not the online CPUs of the C(CPUAffinity=) systemd reads from
-    system.conf and all its drop-ins, or C(systemctl show) says a slice has C(NeedDaemonReload=yes)), as after a run
-    killed during the reload. Such a run reports C(changed) with no file in RV(files); RV(systemd_stale) and RV(msg)
+    has not applied them (the drop-in was written after systemd started and PID 1's affinity is not the online CPUs
+    of the C(CPUAffinity=) systemd reads from system.conf and all its drop-ins, or C(systemctl show) says a slice
+    has C(NeedDaemonReload=yes)), as after a run killed during the reload. After a boot PID 1 may run on every CPU
+    although systemd read C(CPUAffinity=) (the kernel resets it when the cpuset controller is turned on for the
+    slices); that is not reported. Such a run reports C(changed) with no file in RV(files); RV(systemd_stale) and RV(msg)
     (and the diff) say what systemd had not applied.'
   - systemd applies C(CPUAffinity=) on C(daemon-reload) but does not widen its own affinity again when the setting
     goes away. So when the drop-in is removed (O(state=absent), O(systemd_cpu_affinity=false), or a rollback) and no
@@ -265,7 +267,7 @@ systemd_stale:
   returned: always
   type: list
   elements: str
-  sample: ['systemd (PID 1) runs on CPUs 0-3, not on CPUAffinity=0 2 of /etc/systemd/system.conf.d/50-nfv-dpdk-cpu-affinity.conf: systemd has not applied it']
+  sample: ['systemd (PID 1) runs on CPUs 0-3, not on CPUAffinity=0 2 of /etc/systemd/system.conf.d/50-nfv-dpdk-cpu-affinity.conf, written after systemd started: systemd has not applied it']
 msg:
   description: Why the task reports C(changed) when no file changed, from RV(systemd_stale).
   returned: when RV(systemd_stale) is not empty
@@ -284,6 +286,7 @@ diff:
 
 import os
 import re
+import time
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule
@@ -801,16 +804,37 @@ class CpuIsolation:
         finally:
             self.module.fail_json = original_fail
 
+    def systemd_config_read_at(self):
+        """When (time.time() seconds) systemd last started up and read system.conf, or None when unknown.
+
+        systemd reports the start of its unit loading at boot (or daemon-reexec) as
+        ``UnitsLoadStartTimestampMonotonic`` (CLOCK_MONOTONIC microseconds, after it parsed
+        system.conf and its drop-ins); daemon-reload does not move it.
+        """
+        systemctl = systemd_running(self.module, self.fs)
+        if not systemctl:
+            return None
+        rc, out, err = self.module.run_command([systemctl, 'show', '--property=UnitsLoadStartTimestampMonotonic'])
+        match = re.search(r'^UnitsLoadStartTimestampMonotonic=(\d+)\s*$', out or '', re.M)
+        if rc != 0 or not match or int(match.group(1)) == 0:
+            return None
+        return time.time() - time.monotonic() + int(match.group(1)) / 1e6
+
     def systemd_view_stale(self):
         """What systemd has not applied of the drop-ins that are right on disk: a list of reasons, empty when current.
 
         A run killed during ``daemon-reload`` leaves the drop-ins written and systemd on the old
-        settings; the re-run sees no file to change, so it asks systemd. CPUAffinity= of the
-        manager is not a unit (NeedDaemonReload does not cover it): PID 1's affinity is compared
-        with the CPUAffinity= systemd reads from system.conf and all its drop-ins (the last one
-        wins, so another drop-in that overrides ours is not a reason to reload forever), limited to
-        the online CPUs as sched_setaffinity() limits it. The slices are asked about with
-        ``systemctl show`` (NeedDaemonReload, LoadState).
+        settings; the re-run sees no file to change, so it asks systemd. The slices are asked
+        with ``systemctl show`` (NeedDaemonReload, LoadState). CPUAffinity= of the manager is not
+        a unit: systemd applies it to itself when it starts and on every daemon-reload, so PID 1's
+        affinity tells, but only for a drop-in written after systemd started. After a boot the
+        kernel resets PID 1's affinity to its cpuset (every CPU) when systemd turns the cpuset
+        controller on for the slices' AllowedCPUs=, which is no sign of a missed reload (seen on
+        the lab node: CPUAffinity=0 2 read at boot, PID 1 on 0-3). The CPUs compared are the
+        CPUAffinity= systemd reads from system.conf and all its drop-ins (the last one wins, so
+        another drop-in that overrides ours is not a reason to reload forever), limited to the
+        online CPUs as sched_setaffinity() limits it. When the start time cannot be read, a
+        differing affinity counts as stale: a reload too many is harmless, one too few is not.
         """
         if not systemd_running(self.module, self.fs):
             return []
@@ -828,9 +852,15 @@ class CpuIsolation:
                 continue
             online = CpuSet.parse(self.fs.read('/sys/devices/system/cpu/online', '')) or wanted
             wanted = wanted & online
-            if wanted and affinity != wanted:
-                reasons.append('systemd (PID 1) runs on CPUs %s, not on CPUAffinity=%s of %s: systemd has not '
-                               'applied it' % (affinity.format(), configured, MANAGER_DROPIN))
+            if not wanted or affinity == wanted:
+                continue
+            read_at = self.systemd_config_read_at()
+            written_at = os.stat(self.fs.path(MANAGER_DROPIN)).st_mtime
+            if read_at is not None and written_at < read_at:
+                # systemd read this drop-in when it started; the kernel has moved PID 1 since.
+                continue
+            reasons.append('systemd (PID 1) runs on CPUs %s, not on CPUAffinity=%s of %s, written after systemd '
+                           'started: systemd has not applied it' % (affinity.format(), configured, MANAGER_DROPIN))
         for unit in systemd_stale_units(self.module, sorted(self.slice_files), self.fs):
             reasons.append('systemd has not loaded the current drop-ins of %s (systemctl show %s: NeedDaemonReload=yes '
                            'or unreadable)' % (unit, unit))

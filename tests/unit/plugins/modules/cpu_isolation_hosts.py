@@ -82,6 +82,8 @@ def node(fake_host, commands, sockets=1, cores_per_socket=4, threads_per_core=1,
         # systemd's view of the slices is current unless a test says otherwise.
         commands.on([SYSTEMCTL, 'show', '--property=NeedDaemonReload', '--property=LoadState', '*'],
                     out='LoadState=loaded\nNeedDaemonReload=no\n')
+        # systemd started (and read system.conf) one second after this machine booted, before any test file.
+        systemd_started(commands, 1.0)
     if irqbalance is not None:
         fake_host.file('/etc/default/irqbalance', irqbalance)
     if irqbalance_version is not None:
@@ -102,6 +104,31 @@ def mutating(commands):
 
 
 TASKSET = '/usr/bin/taskset'
+UNITS_LOAD_START = [SYSTEMCTL, 'show', '--property=UnitsLoadStartTimestampMonotonic']
+
+
+def systemd_started(commands, monotonic_s):
+    """systemd's answer for when it started loading units (after reading system.conf), CLOCK_MONOTONIC seconds."""
+    commands.on(UNITS_LOAD_START, out='UnitsLoadStartTimestampMonotonic=%d\n' % int(monotonic_s * 1e6))
+
+
+def reboot(fake_host, commands, pid1):
+    """systemd starts afresh now (after every file the tests wrote) with PID 1 on ``pid1``.
+
+    It applied the drop-ins on disk at its start: the slices' cpusets are their AllowedCPUs=.
+    """
+    import time
+    from ansible_collections.nfv.dpdk.plugins.module_utils.cpuset import CpuSet
+
+    simulate_systemd(fake_host, commands, pid1=pid1)
+    for name in ('system.slice', 'user.slice'):
+        directory = '/etc/systemd/system/%s.d' % name
+        for entry in fake_host.listdir(directory):
+            for line in fake_host.read(directory + '/' + entry).splitlines():
+                if line.startswith('AllowedCPUs='):
+                    fake_host.file('/sys/fs/cgroup/%s/cpuset.cpus' % name, CpuSet.parse(line.split('=', 1)[1]).format())
+    time.sleep(0.01)
+    systemd_started(commands, time.monotonic())
 
 
 def simulate_systemd(fake_host, commands, pid1='0-15', slices=('system.slice', 'user.slice')):

@@ -25,11 +25,13 @@ from ansible_collections.nfv.dpdk.tests.unit.plugins.modules.cpu_isolation_hosts
     TRY_RESTART,
     UPDATE_GRUB,
     TASKSET,
+    UNITS_LOAD_START,
     USER_SLICE,
     changes,
     mutating,
     node,
     pid1_cpus,
+    reboot,
     simulate_systemd,
     slice_cpus,
 )
@@ -549,24 +551,33 @@ def test_slice_drop_in_systemd_has_not_loaded_is_reloaded(fake_host, commands, r
 LAB = {'isolated_cpus': '1,3', 'reserved_cpus': '0,2'}
 
 
-def _reboot(fake_host, commands, pid1):
-    """A reboot without the playbook: systemd starts afresh and applies what the drop-ins on disk say."""
-    simulate_systemd(fake_host, commands, pid1=pid1)
-    del commands.calls[:]
-
-
-def test_after_a_normal_boot_the_settings_systemd_applied_are_not_reported_stale(fake_host, commands, run_module):
+@pytest.mark.parametrize('pid1', ['0-3', '0,2'])
+def test_after_a_normal_boot_the_settings_systemd_applied_are_not_reported_stale(fake_host, commands, run_module, pid1):
     node(fake_host, commands, **VM4)
     simulate_systemd(fake_host, commands, pid1='0-3')
     assert run_module(cpu_isolation, LAB).changed
-    # After the boot systemd has applied CPUAffinity=0 2 to PID 1 and AllowedCPUs= to the slices.
-    _reboot(fake_host, commands, pid1='0,2')
-    for name in ('system.slice', 'user.slice'):
-        fake_host.file('/sys/fs/cgroup/%s/cpuset.cpus' % name, '0,2')
+    # As on the lab node (systemd 252, Linux 6.1) after a reboot without the playbook: systemd read
+    # CPUAffinity=0 2 at boot and set it on itself, then turned the cpuset controller on for the
+    # slices' AllowedCPUs=0,2, and the kernel reset PID 1 (in init.scope) to its cpuset, 0-3.
+    reboot(fake_host, commands, pid1=pid1)
+    del commands.calls[:]
     check = run_module(cpu_isolation, LAB, check_mode=True, diff=True)
     assert not check.failed, check
     assert not check.changed and check['systemd_stale'] == [] and check['files'] == [] and 'diff' not in check
     assert commands.ran(DAEMON_RELOAD) == []
+    result = run_module(cpu_isolation, LAB)
+    assert not result.changed and commands.ran(DAEMON_RELOAD) == [] and pid1_cpus(fake_host) == pid1
+
+
+def test_unknown_systemd_start_time_counts_a_differing_pid1_affinity_as_stale(fake_host, commands, run_module):
+    node(fake_host, commands, **VM4)
+    simulate_systemd(fake_host, commands, pid1='0-3')
+    assert run_module(cpu_isolation, LAB).changed
+    reboot(fake_host, commands, pid1='0-3')
+    commands.on(UNITS_LOAD_START, rc=1, err='Failed to connect to bus')
+    check = run_module(cpu_isolation, LAB, check_mode=True)
+    assert check.changed and check['files'] == [] and len(check['systemd_stale']) == 1
+    assert 'CPUs 0-3' in check['msg']
 
 
 def test_cpu_affinity_overridden_by_a_later_drop_in_is_not_stale(fake_host, commands, run_module):
@@ -592,7 +603,8 @@ def test_stale_systemd_says_why_it_reports_changed(fake_host, commands, run_modu
     assert not check.failed, check
     assert check.changed and check['files'] == [] and commands.ran(DAEMON_RELOAD) == []
     assert check['systemd_stale'] == [
-        'systemd (PID 1) runs on CPUs 0-3, not on CPUAffinity=0 2 of %s: systemd has not applied it' % MANAGER]
+        'systemd (PID 1) runs on CPUs 0-3, not on CPUAffinity=0 2 of %s, written after systemd started: '
+        'systemd has not applied it' % MANAGER]
     assert 'would be reloaded' in check['msg'] and 'CPUs 0-3' in check['msg']
     # The killed run never reached the kernel command line, so GRUB's file is still to change.
     assert [d['before_header'] for d in check['diff']] == ['systemd (running)', '/etc/default/grub']
