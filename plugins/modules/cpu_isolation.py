@@ -781,8 +781,8 @@ class CpuIsolation:
                 # No file changes, so the reasons are the diff and the message that says why changed is true.
                 self.result['changed'] = systemd_changed = True
                 self.result['systemd_stale'] = stale
-                self.result['msg'] = 'systemd %s: %s' % ('would be reloaded' if self.module.check_mode else 'reloaded',
-                                                          '; '.join(stale))
+                action = 'would be reloaded' if self.module.check_mode else 'reloaded'
+                self.result['msg'] = 'systemd %s: %s' % (action, '; '.join(stale))
                 self.diffs.append({'before_header': 'systemd (running)', 'after_header': 'systemd (after daemon-reload)',
                                    'before': ''.join('not applied: %s\n' % reason for reason in stale),
                                    'after': 'daemon-reload applies the drop-ins on disk\n'})
