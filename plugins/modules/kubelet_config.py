@@ -152,9 +152,9 @@ options:
   feature_gates:
     description:
       - C(featureGates), merged key by key (a null value removes a gate).
-      - For example C(DisableCPUQuotaWithExclusiveCPUs=true) (kubelet 1.33 or later, beta and on by default there):
-        no CFS quota for containers with exclusive CPUs. The kubelet refuses gates it does not know, so give only
-        gates of the kubelet version on the node.
+      - For example C(DisableCPUQuotaWithExclusiveCPUs=true) (kubelet 1.33 or later, beta and on by default there)
+        takes the CFS quota off containers with exclusive CPUs. The kubelet refuses gates it does not know, so give
+        only gates of the kubelet version on the node.
     type: dict
   cpu_cfs_quota:
     description:
