@@ -72,6 +72,7 @@ MIRRORS = [
 # dict / list-of-dict variables whose keys are free (label names, environment variables, kubelet
 # map keys): no nested options to mirror; the module or filter that receives them checks the values.
 FREE_FORM = {
+    'dpdk_node_gate_resources': 'extended resource names (compared with the node status.allocatable)',
     'dpdk_testpmd_labels': 'Pod label names',
     'dpdk_testpmd_node_selector': 'node label names',
     'dpdk_testpmd_podman_env': 'environment variable names',
