@@ -34,7 +34,7 @@ description:
     they start run on the reserved CPUs, and C(AllowedCPUs=<reserved>) in a drop-in
     C(/etc/systemd/system/<slice>.d/50-nfv-dpdk-cpu-isolation.conf) for each slice in O(slices).
     C(systemctl daemon-reload) runs only when one of these files changed, or when they need no change but systemd
-    has not applied them (the drop-in was written after systemd started and PID 1's affinity is not the online CPUs
+    has not applied them (the drop-in was written after systemd started and PID 1''s affinity is not the online CPUs
     of the C(CPUAffinity=) systemd reads from system.conf and all its drop-ins, or C(systemctl show) says a slice
     has C(NeedDaemonReload=yes)), as after a run killed during the reload. After a boot PID 1 may run on every CPU
     although systemd read C(CPUAffinity=) (the kernel resets it when the cpuset controller is turned on for the
@@ -267,7 +267,9 @@ systemd_stale:
   returned: always
   type: list
   elements: str
-  sample: ['systemd (PID 1) runs on CPUs 0-3, not on CPUAffinity=0 2 of /etc/systemd/system.conf.d/50-nfv-dpdk-cpu-affinity.conf, written after systemd started: systemd has not applied it']
+  sample:
+    - 'systemd (PID 1) runs on CPUs 0-3, not on CPUAffinity=0 2 of /etc/systemd/system.conf.d/50-nfv-dpdk-cpu-affinity.conf,
+      written after systemd started: systemd has not applied it'
 msg:
   description: Why the task reports C(changed) when no file changed, from RV(systemd_stale).
   returned: when RV(systemd_stale) is not empty
