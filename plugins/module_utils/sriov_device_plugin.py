@@ -94,8 +94,8 @@ def parse_vf_range(text, field):
 
 def format_vf_range(indexes):
     """[0, 1, 2, 3, 8] -> ``"0-3,8"`` (the plugin's syntax after ``#``)."""
-    runs = []  # [first, last] of each run of consecutive indexes (no None placeholders: pylint 3.0 infers them into '%d')
-    for index in sorted(indexes):
+    runs = []     # [first, last] of each run of consecutive indexes
+    for index in sorted(set(indexes)):
         if runs and index == runs[-1][1] + 1:
             runs[-1][1] = index
         else:
