@@ -97,7 +97,6 @@ def test_where_the_pod_ran_is_recorded_and_another_node_fails_the_role(tmp_path)
     assert 'ran on node (none reported), not on worker-d' in unscheduled[NODE_CHECK]['msg']
     assert record(tmp_path, 'worker-d')['k8s_node'] is None and record(tmp_path, 'worker-d')['passed'] is False
 
-
     podman = ran['node-p']
     assert podman[NODE_CHECK].get('skipped') is True and podman['Fail on a bad verdict'].get('failed') is not True
     written = record(tmp_path, 'node-p')
