@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, nfv.dpdk maintainers
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -11,7 +10,7 @@ real docker-archive (manifest.json, RepoTags, the config blob) and names the ima
 RepoTags with the config digest as image id, ``images ls -q`` applies ``labels."<key>"=="<value>"``
 and ``name=="<ref>"`` filters, ``images label`` sets a label on an image that exists.
 
-    fake_ctr.py --address /run/containerd/containerd.sock --namespace k8s.io images import image.tar
+    python3 fake_ctr.py --address /run/containerd/containerd.sock --namespace k8s.io images import image.tar
 """
 
 from __future__ import absolute_import, division, print_function
