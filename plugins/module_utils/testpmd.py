@@ -679,6 +679,9 @@ def validate_pod_params(params):
         raise InvalidTestpmdInput('unknown testpmd pod parameter(s) %s; known: %s' % (', '.join(unknown), ', '.join(sorted(POD_DEFAULTS))))
     spec = copy.deepcopy(POD_DEFAULTS)
     spec.update(dict((key, value) for key, value in params.items() if value is not None))
+    # ansible-core before 2.19 renders a template that gives None as '': both mean "not pinned".
+    if spec['node_name'] == '':
+        spec['node_name'] = None
     if spec['node_name'] is not None:
         if not isinstance(spec['node_name'], str) or not _DNS_SUBDOMAIN.match(spec['node_name']):
             raise InvalidTestpmdInput('node_name must be the Kubernetes name of the node (a DNS subdomain: lowercase letters, '
