@@ -74,6 +74,7 @@ PHASES = {
     },
     'sriov': {ROLE + 'Create SR-IOV virtual functions'},
     'bind': {ROLE + 'Bind devices to their DPDK drivers'},
+    'device_plugin': {'Configure the SR-IOV network device plugin for the VFs'},
     'kubelet': {'Look for a kubelet configuration', 'Configure the kubelet CPU manager with the reserved CPUs'},
     'testpmd': {'Prove the node with a testpmd pod'},
 }
