@@ -21,7 +21,7 @@ VENV_CORE216 := $(VENV)/core216
 BIN_CORE216 := $(VENV_CORE216)/bin
 STAMP_CORE216 := $(VENV_CORE216)/.installed
 COLLECTIONS_CORE216 := $(VENV_CORE216)/collections
-CORE216_PACKAGES := ansible ansible-core pytest pytest-mock jmespath kubernetes kubernetes-validate netaddr PyYAML
+CORE216_PACKAGES := ansible ansible-core ansible-lint pytest pytest-mock jmespath kubernetes kubernetes-validate netaddr PyYAML
 SANITY_TREE_CORE216 := $(or $(TMPDIR),/tmp)/nfv-dpdk-sanity-core216-$(shell echo '$(CURDIR)' | md5sum | cut -c1-8)/ansible_collections/nfv/dpdk
 # The sanity tests whose verdict depends on the ansible-core version (its module API,
 # argument spec and docs schema, import rules, pinned pylint); the others read only
@@ -37,13 +37,13 @@ HOST_PACKAGES := python3-venv git tar make podman runc dpdk dpdk-dev \
 	mmdebstrap qemu-utils zstd openssh-client e2fsprogs grub-pc-bin grub2-common \
 	iproute2 kmod pciutils
 
-.PHONY: help host-deps venv venv-core216 unit unit-core216 integration sanity sanity-core216 core216 lint build molecule e2e-podman awx test demo bench-host bench-lab clean
+.PHONY: help host-deps venv venv-core216 unit unit-core216 integration sanity sanity-core216 lint-core216 core216 lint build molecule e2e-podman awx test demo bench-host bench-lab clean
 
 help:
 	@echo 'make test       run every test (unit, sanity, lint, build, e2e, molecule)'
 	@echo 'make demo       boot the lab node and run playbooks/site.yml on it'
 	@echo 'make unit|integration|sanity|lint|build|e2e-podman|awx|molecule   one step'
-	@echo 'make core216    unit tests and version-dependent sanity on ansible-core 2.16 (oldest supported)'
+	@echo 'make core216    unit tests, version-dependent sanity and ansible-lint on ansible-core 2.16 (oldest supported)'
 	@echo 'make host-deps  install the Debian packages the tests need (root)'
 
 host-deps:
@@ -105,7 +105,12 @@ sanity-core216: venv-core216
 	cd $(SANITY_TREE_CORE216) && ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_CORE216) PATH=$(BIN_CORE216):$$PATH \
 	  $(BIN_CORE216)/ansible-test sanity --python 3.11 --color no $(addprefix --test ,$(CORE216_SANITY_TESTS))
 
-core216: unit-core216 sanity-core216
+# The production profile on 2.16's own module/argument-spec loader and bundled collections.
+lint-core216: venv-core216
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_CORE216) PATH=$(BIN_CORE216):$$PATH \
+	  $(BIN_CORE216)/ansible-lint --offline --profile production
+
+core216: unit-core216 sanity-core216 lint-core216
 
 lint: venv
 	$(BIN)/yamllint -s .
