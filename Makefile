@@ -138,6 +138,7 @@ e2e-podman: venv
 	CONTAINERS_CONF=$(CURDIR)/tests/e2e/containers.conf $(BIN)/ansible-playbook -i localhost, -c local tests/e2e/podman.yml
 	$(BIN)/ansible-playbook -i localhost, -c local tests/e2e/kubernetes-fake.yml
 	$(BIN)/ansible-playbook -i localhost, -c local tests/e2e/dpdk-node-drain-fake.yml
+	$(BIN)/ansible-playbook -i localhost, -c local tests/e2e/sriov-device-plugin-fake.yml
 
 # AWX: ansible-builder create renders docs/execution-environment.yml (no image build: base
 # images are not reachable here) and its introspection is checked; ansible-runner runs the

@@ -23,6 +23,15 @@ Node (get, list, merge patch: cordon is ``spec.unschedulable``, annotations), Re
 no disruption, so the eviction of a Pod it selects is refused with 429 as the API server does; any
 other evicted Pod is gone.
 
+The sriov_device_plugin role: ConfigMaps in any namespace (create, get, list, strategic-merge or merge
+patch, replace, delete) and NetworkAttachmentDefinitions (``k8s.cni.cncf.io/v1`` in the discovery; a
+custom resource, so a strategic-merge patch is refused with 415 as the API server does and the client
+falls back to a merge patch). A patch or replace that changes nothing keeps the resourceVersion, as the
+API server does. ``--daemonset-pod NS/NAME:LABEL=VALUE`` is a DaemonSet-owned Pod: a namespaced Pod
+list honours ``labelSelector`` (equality terms), and a deleted one is recreated by its "DaemonSet" as
+NAME-<n> with a new uid, so a playbook can tell a restart from none. Every write honours
+``dryRun=All`` (answered, not stored): check mode changes nothing here.
+
     python3 fake_kube_api.py --port 38617 --log tests/unit/fixtures/testpmd/pod_podman_io_null.log --record /tmp/calls.jsonl
 """
 
@@ -42,6 +51,15 @@ NODE_PATH = re.compile(r'^/api/v1/nodes(?:/([^/]+))?$')
 EVICTION_PATH = re.compile(r'^/api/v1/namespaces/([^/]+)/pods/([^/]+)/eviction$')
 PDB_PATH = re.compile(r'^/apis/policy/v1(?:/namespaces/([^/]+))?/poddisruptionbudgets$')
 POD_PATH = re.compile(r'^/api/v1/namespaces/([^/]+)/pods(?:/([^/]+))?(/log)?$')
+# Plain stored objects (the sriov_device_plugin role's): path -> (plural, namespace, name).
+OBJECT_PATHS = (
+    re.compile(r'^/api/v1/namespaces/([^/]+)/(configmaps)(?:/([^/]+))?$'),
+    re.compile(r'^/apis/k8s\.cni\.cncf\.io/v1/namespaces/([^/]+)/(network-attachment-definitions)(?:/([^/]+))?$'),
+)
+OBJECT_KINDS = {'configmaps': ('ConfigMap', 'v1'),
+                'network-attachment-definitions': ('NetworkAttachmentDefinition', 'k8s.cni.cncf.io/v1')}
+# What the API server accepts as a patch of a custom resource: no strategic merge (no schema to merge by).
+CUSTOM_RESOURCES = ('network-attachment-definitions',)
 TIMESTAMP = re.compile(r'^\d{4}-\d\d-\d\dT\S+ ')
 
 RESOURCES = {
@@ -56,7 +74,18 @@ RESOURCES = {
          'verbs': ['get', 'list', 'patch', 'watch'], 'shortNames': ['no']},
         {'name': 'pods/eviction', 'singularName': '', 'namespaced': True, 'group': 'policy', 'version': 'v1',
          'kind': 'Eviction', 'verbs': ['create']},
+        {'name': 'configmaps', 'singularName': 'configmap', 'namespaced': True, 'kind': 'ConfigMap',
+         'verbs': ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'], 'shortNames': ['cm']},
     ],
+}
+
+CNI_GROUP = {'name': 'k8s.cni.cncf.io', 'versions': [{'groupVersion': 'k8s.cni.cncf.io/v1', 'version': 'v1'}],
+             'preferredVersion': {'groupVersion': 'k8s.cni.cncf.io/v1', 'version': 'v1'}}
+CNI_RESOURCES = {
+    'kind': 'APIResourceList', 'apiVersion': 'v1', 'groupVersion': 'k8s.cni.cncf.io/v1',
+    'resources': [{'name': 'network-attachment-definitions', 'singularName': 'network-attachment-definition',
+                   'namespaced': True, 'kind': 'NetworkAttachmentDefinition', 'shortNames': ['net-attach-def'],
+                   'verbs': ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch']}],
 }
 
 POLICY_GROUP = {'name': 'policy', 'versions': [{'groupVersion': 'policy/v1', 'version': 'v1'}],
@@ -75,6 +104,10 @@ class State:
     node_not_ready_polls = 0
     node_pods = {}
     pdbs = {}
+    objects = {}
+    daemonset_pods = {}
+    daemonset_restarts = {}
+    resource_version = 100
     stop = False
     pods = {}
     polls = {}
@@ -156,6 +189,40 @@ def field_selected(pod, query):
     return True
 
 
+def label_selected(pod, query):
+    """The equality terms (LABEL=VALUE, LABEL==VALUE) of a labelSelector; anything else is not faked."""
+    labels = pod['metadata'].get('labels') or {}
+    for selector in parse_qs(query).get('labelSelector', []):
+        for term in selector.split(','):
+            key, sep, value = term.partition('=')
+            if not sep or key.endswith('!'):
+                raise ValueError('labelSelector term %r is not faked' % term)
+            if labels.get(key) != value.lstrip('='):
+                return False
+    return True
+
+
+def dry_run(query):
+    return 'All' in parse_qs(query).get('dryRun', [])
+
+
+def next_resource_version():
+    State.resource_version += 1
+    return str(State.resource_version)
+
+
+def make_daemonset_pod(namespace, name, labels, restarts):
+    """A DaemonSet's Pod; after a delete its controller makes NAME-<restarts> with a new uid."""
+    pod_name = '%s-%d' % (name, restarts) if restarts else name
+    return {'kind': 'Pod', 'apiVersion': 'v1',
+            'metadata': {'name': pod_name, 'namespace': namespace, 'uid': 'fake-uid-' + pod_name, 'labels': labels,
+                         'resourceVersion': next_resource_version(),
+                         'ownerReferences': [{'apiVersion': 'apps/v1', 'kind': 'DaemonSet', 'name': name,
+                                              'uid': 'fake-ds-uid-' + name, 'controller': True}]},
+            'spec': {'containers': [{'name': 'plugin', 'image': 'fake'}]},
+            'status': {'phase': 'Running'}}
+
+
 def blocking_pdbs(namespace, pod):
     labels = pod['metadata'].get('labels') or {}
     return [pdb for (ns, _name), pdb in State.pdbs.items() if ns == namespace
@@ -174,6 +241,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header('Content-Length', str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+        return True  # handled (the handlers' dispatch on the sriov_device_plugin paths reads it)
 
     def _record(self, body=None):
         if State.record:
@@ -195,6 +263,83 @@ class Handler(BaseHTTPRequestHandler):
             pod['status'] = {'phase': 'Succeeded', 'containerStatuses': [
                 {'name': 'testpmd', 'state': {'terminated': {'exitCode': 0, 'reason': 'Completed'}}}]}
         return pod
+
+    def _read_body(self):
+        length = int(self.headers.get('Content-Length') or 0)
+        return json.loads(self.rfile.read(length) or b'{}')
+
+    def _object(self, method, path, query, body=None):
+        """ConfigMaps and NetworkAttachmentDefinitions: True when served, None when the path is neither."""
+        for pattern in OBJECT_PATHS:
+            match = pattern.match(path)
+            if match:
+                break
+        else:
+            return None
+        namespace, plural, name = match.groups()
+        kind, api_version = OBJECT_KINDS[plural]
+        key = (plural, namespace, name)
+        if method == 'GET' and not name:
+            items = [obj for (plural_, ns, _name), obj in sorted(State.objects.items()) if (plural_, ns) == (plural, namespace)]
+            return self._send(200, {'kind': kind + 'List', 'apiVersion': api_version, 'metadata': {}, 'items': items})
+        if method == 'POST':
+            if name or not isinstance(body, dict):
+                return self._send(405, {'kind': 'Status', 'code': 405, 'reason': 'MethodNotAllowed'})
+            name = (body.get('metadata') or {}).get('name')
+            if (plural, namespace, name) in State.objects:
+                return self._send(409, {'kind': 'Status', 'apiVersion': 'v1', 'status': 'Failure', 'reason': 'AlreadyExists', 'code': 409,
+                                        'message': '%s "%s" already exists' % (plural, name)})
+            created = json.loads(json.dumps(body))
+            created.update({'kind': kind, 'apiVersion': api_version})
+            created['metadata'].update({'namespace': namespace, 'uid': 'fake-uid-%s-%s' % (plural, name),
+                                        'resourceVersion': next_resource_version()})
+            if not dry_run(query):
+                State.objects[(plural, namespace, name)] = created
+            return self._send(201, created)
+        if not name:
+            return self._send(405, {'kind': 'Status', 'code': 405, 'reason': 'MethodNotAllowed'})
+        if key not in State.objects:
+            return self._send(404, {'kind': 'Status', 'apiVersion': 'v1', 'status': 'Failure', 'reason': 'NotFound', 'code': 404,
+                                    'message': '%s "%s" not found' % (plural, name), 'details': {'name': name, 'kind': plural}})
+        stored = State.objects[key]
+        if method == 'GET':
+            return self._send(200, stored)
+        if method == 'DELETE':
+            if not dry_run(query):
+                State.objects.pop(key)
+            return self._send(200, stored)
+        if method == 'PATCH' and plural in CUSTOM_RESOURCES and 'strategic' in (self.headers.get('Content-Type') or ''):
+            return self._send(415, {'kind': 'Status', 'apiVersion': 'v1', 'status': 'Failure', 'reason': 'UnsupportedMediaType', 'code': 415,
+                                    'message': 'the body of the request was in an unknown format - accepted media types include: '
+                                               'application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml'})
+        if method == 'PATCH':
+            updated = merge_patch(json.loads(json.dumps(stored)), body)
+        else:  # PUT: a replace, of the version read (resourceVersion), keeping what the server owns
+            sent_version = (body.get('metadata') or {}).get('resourceVersion')
+            if sent_version and sent_version != stored['metadata']['resourceVersion']:
+                return self._send(409, {'kind': 'Status', 'apiVersion': 'v1', 'status': 'Failure', 'reason': 'Conflict', 'code': 409,
+                                        'message': 'Operation cannot be fulfilled on %s "%s": the object has been modified' % (plural, name)})
+            updated = json.loads(json.dumps(body))
+            updated.update({'kind': kind, 'apiVersion': api_version})
+            updated['metadata'].update({'namespace': namespace, 'uid': stored['metadata']['uid'],
+                                        'resourceVersion': stored['metadata']['resourceVersion']})
+        updated['metadata']['resourceVersion'] = stored['metadata']['resourceVersion']
+        if updated != stored:
+            updated['metadata']['resourceVersion'] = next_resource_version()
+        if not dry_run(query):
+            State.objects[key] = updated
+        return self._send(200, updated)
+
+    def _daemonset_pod_delete(self, key, query):
+        """Delete a DaemonSet's Pod; its controller starts the replacement at once."""
+        pod = State.daemonset_pods[key]
+        if not dry_run(query):
+            State.daemonset_pods.pop(key)
+            owner = pod['metadata']['ownerReferences'][0]['name']
+            restarts = State.daemonset_restarts[(key[0], owner)] = State.daemonset_restarts.get((key[0], owner), 0) + 1
+            replacement = make_daemonset_pod(key[0], owner, pod['metadata']['labels'], restarts)
+            State.daemonset_pods[(key[0], replacement['metadata']['name'])] = replacement
+        return self._send(200, pod)
 
     def _node(self, name):
         node = State.nodes[name]
@@ -238,18 +383,25 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {'kind': 'APIVersions', 'versions': ['v1'],
                                     'serverAddressByClientCIDRs': [{'clientCIDR': '0.0.0.0/0', 'serverAddress': '127.0.0.1'}]})
         if path == '/apis':
-            return self._send(200, {'kind': 'APIGroupList', 'apiVersion': 'v1', 'groups': [POLICY_GROUP]})
+            return self._send(200, {'kind': 'APIGroupList', 'apiVersion': 'v1', 'groups': [POLICY_GROUP, CNI_GROUP]})
         if path == '/api/v1':
             return self._send(200, RESOURCES)
+        if path == '/apis/k8s.cni.cncf.io/v1':
+            return self._send(200, CNI_RESOURCES)
         if NODE_PATH.match(path) or path.startswith(('/api/v1/pods', '/apis/policy/v1')):
             return self._get_cluster(path, query)
+        if self._object('GET', path, query) is not None:
+            return None
         match = POD_PATH.match(path)
         if match:
             namespace, name, log = match.groups()
             if not name:
-                items = [pod for (ns, _name), pod in State.pods.items() if ns == namespace]
+                items = [pod for (ns, _name), pod in list(State.pods.items()) + sorted(State.daemonset_pods.items())
+                         if ns == namespace and label_selected(pod, query)]
                 return self._send(200, {'kind': 'PodList', 'apiVersion': 'v1', 'metadata': {}, 'items': items})
             key = (namespace, name)
+            if key in State.daemonset_pods and not log:
+                return self._send(200, State.daemonset_pods[key])
             if key not in State.pods:
                 return self._not_found(name)
             if log:
@@ -260,9 +412,11 @@ class Handler(BaseHTTPRequestHandler):
         return self._send(404, {'kind': 'Status', 'code': 404, 'message': 'no fake for %s' % path})
 
     def do_POST(self):  # noqa: N802
-        length = int(self.headers.get('Content-Length') or 0)
-        body = json.loads(self.rfile.read(length) or b'{}')
+        body = self._read_body()
         self._record(body)
+        path, _sep, query = self.path.partition('?')
+        if self._object('POST', path, query, body) is not None:
+            return None
         eviction = EVICTION_PATH.match(self.path.split('?', 1)[0])
         if eviction:
             return self._evict(eviction.group(1), eviction.group(2))
@@ -295,9 +449,11 @@ class Handler(BaseHTTPRequestHandler):
         return self._send(201, {'kind': 'Status', 'apiVersion': 'v1', 'status': 'Success', 'code': 201})
 
     def do_PATCH(self):  # noqa: N802
-        length = int(self.headers.get('Content-Length') or 0)
-        body = json.loads(self.rfile.read(length) or b'{}')
+        body = self._read_body()
         self._record(body)
+        path, _sep, query = self.path.partition('?')
+        if isinstance(body, dict) and self._object('PATCH', path, query, body) is not None:
+            return None
         match = NODE_PATH.match(self.path.split('?', 1)[0])
         if not match or not match.group(1) or not isinstance(body, dict):
             return self._send(404, {'kind': 'Status', 'code': 404, 'message': 'no fake patch for %s' % self.path})
@@ -308,12 +464,25 @@ class Handler(BaseHTTPRequestHandler):
         node['metadata']['resourceVersion'] = str(int(node['metadata']['resourceVersion']) + 1)
         return self._send(200, node)
 
+    def do_PUT(self):  # noqa: N802
+        body = self._read_body()
+        self._record(body)
+        path, _sep, query = self.path.partition('?')
+        if isinstance(body, dict) and self._object('PUT', path, query, body) is not None:
+            return None
+        return self._send(404, {'kind': 'Status', 'code': 404, 'message': 'no fake replace for %s' % self.path})
+
     def do_DELETE(self):  # noqa: N802
         self._record()
-        match = POD_PATH.match(self.path.split('?', 1)[0])
+        path, _sep, query = self.path.partition('?')
+        if self._object('DELETE', path, query) is not None:
+            return None
+        match = POD_PATH.match(path)
         if not match or not match.group(2):
             return self._send(404, {'kind': 'Status', 'code': 404})
         key = (match.group(1), match.group(2))
+        if key in State.daemonset_pods:
+            return self._daemonset_pod_delete(key, query)
         if key not in State.pods:
             return self._not_found(match.group(2))
         pod = State.pods.pop(key)
@@ -337,6 +506,8 @@ def main(argv=None):
                         help='a ReplicaSet Pod on the first --node (repeatable)')
     parser.add_argument('--pdb', action='append', default=[], metavar='NS/NAME:LABEL=VALUE',
                         help='a PodDisruptionBudget allowing no disruption of the Pods with that label (repeatable)')
+    parser.add_argument('--daemonset-pod', action='append', default=[], metavar='NS/NAME:LABEL=VALUE',
+                        help='a DaemonSet Pod, recreated as NAME-<n> when deleted (repeatable)')
     parser.add_argument('--max-requests', type=int, default=500, help='exit after this many requests (bounded)')
     parser.add_argument('--idle-exit', type=int, default=120, help='exit after this many seconds without a request')
     args = parser.parse_args(argv)
@@ -354,6 +525,9 @@ def main(argv=None):
     for spec in args.pdb:
         namespace, name, labels = labelled(spec)
         State.pdbs[(namespace, name)] = make_pdb(namespace, name, labels)
+    for spec in args.daemonset_pod:
+        namespace, name, labels = labelled(spec)
+        State.daemonset_pods[(namespace, name)] = make_daemonset_pod(namespace, name, labels, 0)
     server = HTTPServer(('127.0.0.1', args.port), Handler)
     server.timeout = 1
     server.idle = 0
