@@ -10,13 +10,9 @@ record must say where it ran. Nothing on this machine is changed but files under
 
 import json
 import os
-import subprocess
-import sys
 
-import yaml
+from ansible_collections.nfv.dpdk.tests.unit.roles.localplay import ROOT, run_local_play
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
-BIN = os.path.dirname(sys.executable)
 LOG = os.path.join(ROOT, 'tests', 'unit', 'fixtures', 'testpmd', 'pod_podman_io_null.log')
 NODE_CHECK = 'Fail when the pod ran on another node than the one it proves'
 
@@ -26,35 +22,19 @@ def run_verdict(tmp_path, hosts):
     with open(LOG) as handle:
         log = handle.read()
     common = {
-        'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable,
         'dpdk_testpmd_backend': 'kubernetes', 'dpdk_testpmd_log': log, 'dpdk_testpmd_exit_code': 0,
         'dpdk_testpmd_image_transport_used': 'registry', 'dpdk_testpmd_report_dir': str(tmp_path / 'reports'),
     }
-    inventory = tmp_path / 'inventory.yml'
-    inventory.write_text(yaml.safe_dump({'all': {'hosts': dict(
-        (name, dict(common, **variables)) for name, variables in hosts.items())}}))
-    playbook = tmp_path / 'play.yml'
-    playbook.write_text(yaml.safe_dump([{
+    play = {
         'name': 'testpmd node check', 'hosts': 'all', 'gather_facts': False,
         'tasks': [{'name': 'Judge the run', 'ansible.builtin.include_role': {'name': 'nfv.dpdk.dpdk_testpmd', 'tasks_from': 'verdict'}}],
-    }]))
-    env = dict(os.environ,
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.venv', 'collections'),
-               ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
-               ANSIBLE_STDOUT_CALLBACK='ansible.posix.json',
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / 'tmp'),
-               ANSIBLE_NOCOLOR='1')
-    proc = subprocess.run([os.path.join(BIN, 'ansible-playbook'), '-i', str(inventory), str(playbook)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
-    try:
-        report = json.loads(proc.stdout)
-    except ValueError:
-        raise AssertionError('no json report (rc %d): %s %s' % (proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:]))
+    }
+    report, rc = run_local_play(tmp_path, play, dict((name, dict(common, **variables)) for name, variables in hosts.items()))
     ran = dict((name, {}) for name in hosts)
     for task in report['plays'][0]['tasks']:
         for name, result in task['hosts'].items():
             ran[name][task['task']['name'].split(' : ', 1)[-1]] = result
-    return ran, proc.returncode
+    return ran, rc
 
 
 def record(tmp_path, host):

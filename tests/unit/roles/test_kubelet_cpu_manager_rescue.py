@@ -17,13 +17,12 @@ JSON file: no real service of this machine is stopped or started. The fake kubel
 
 import json
 import os
-import subprocess
 import sys
 
 import yaml
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
-BIN = os.path.dirname(sys.executable)
+from ansible_collections.nfv.dpdk.tests.unit.roles.localplay import run_local_play
+
 
 FAKE_SYSTEMCTL = '''\
 #!%(python)s
@@ -118,24 +117,7 @@ def run_role(tmp_path, cases):
         'environment': {'PATH': '{{ fake_bin }}:' + os.environ.get('PATH', '/usr/bin:/bin'), 'FAKE_SYSTEMD_DIR': '{{ fake_dir }}'},
         'roles': [{'role': 'nfv.dpdk.kubelet_cpu_manager'}],
     }
-    playbook = tmp_path / 'play.yml'
-    playbook.write_text(yaml.safe_dump([play]))
-    inventory = tmp_path / 'inventory.yml'
-    inventory.write_text(yaml.safe_dump({'all': {'hosts': dict(
-        (name, dict(variables, ansible_connection='local', ansible_python_interpreter=sys.executable))
-        for name, (_case, variables) in cases.items())}}))
-    env = dict(os.environ,
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.venv', 'collections'),
-               ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
-               ANSIBLE_STDOUT_CALLBACK='ansible.posix.json',
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / 'tmp'),
-               ANSIBLE_NOCOLOR='1')
-    argv = [os.path.join(BIN, 'ansible-playbook'), '-i', str(inventory), str(playbook)]
-    proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
-    try:
-        report = json.loads(proc.stdout)
-    except ValueError:
-        raise AssertionError('no json report (rc %d): %s %s' % (proc.returncode, proc.stdout[-3000:], proc.stderr[-3000:]))
+    report, _rc = run_local_play(tmp_path, play, dict((name, variables) for name, (_case, variables) in cases.items()))
     ran = dict((name, []) for name in cases)
     for play_report in report['plays']:
         for task in play_report['tasks']:

@@ -7,16 +7,12 @@ role's own first check) must be the failed task and the last one that ran. Nothi
 that point, so the roles never touch this machine.
 """
 
-import json
 import os
-import subprocess
-import sys
 
 import pytest
 import yaml
+from ansible_collections.nfv.dpdk.tests.unit.roles.localplay import ROOT, run_local_play
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
-BIN = os.path.dirname(sys.executable)
 VALIDATION = "Validating arguments against arg spec 'main'"
 
 
@@ -31,31 +27,12 @@ def run_play(tmp_path, hosts, check_mode=False, role=None, tasks=None):
         play['tasks'] = tasks
     else:
         play['roles'] = [{'role': 'nfv.dpdk.' + role}]
-    playbook = tmp_path / 'play.yml'
-    playbook.write_text(yaml.safe_dump([play]))
-    inventory = tmp_path / 'inventory.yml'
-    inventory.write_text(yaml.safe_dump({'all': {'hosts': dict(
-        (name, dict(variables, ansible_connection='local', ansible_python_interpreter=sys.executable))
-        for name, variables in hosts.items())}}))
-    env = dict(os.environ,
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.venv', 'collections'),
-               ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
-               ANSIBLE_STDOUT_CALLBACK='ansible.posix.json',
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / 'tmp'),
-               ANSIBLE_NOCOLOR='1')
-    argv = [os.path.join(BIN, 'ansible-playbook'), '-i', str(inventory), str(playbook)]
-    if check_mode:
-        argv.append('--check')
-    proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
-    try:
-        report = json.loads(proc.stdout)
-    except ValueError:
-        raise AssertionError('no json report (rc %d): %s %s' % (proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:]))
+    report, rc = run_local_play(tmp_path, play, hosts, ['--check'] if check_mode else [])
     ran = dict((name, []) for name in hosts)
     for task in report['plays'][0]['tasks']:
         for name, result in task['hosts'].items():
             ran[name].append((task['task']['name'], result))
-    return ran, proc.returncode
+    return ran, rc
 
 
 def assert_refused_at_validation(ran, *fragments):

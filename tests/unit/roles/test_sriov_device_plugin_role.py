@@ -7,8 +7,6 @@ The file-mode runs write the configuration below a temporary directory only
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 import yaml
@@ -16,10 +14,9 @@ import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.nfv.dpdk.plugins.module_utils import sriov_device_plugin as plugin
+from ansible_collections.nfv.dpdk.tests.unit.roles.localplay import ROOT, run_local_play
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
 ROLE = os.path.join(ROOT, 'roles', 'sriov_device_plugin')
-BIN = os.path.dirname(sys.executable)
 
 
 def spec():
@@ -88,26 +85,12 @@ SPLIT = [
 def run_role(tmp_path, hosts, check=False, diff=False, extra=None):
     play = {'name': 'sriov device plugin', 'hosts': 'all', 'gather_facts': False,
             'roles': [{'role': 'nfv.dpdk.sriov_device_plugin', 'vars': dict({'sriov_device_plugin_mode': 'file'}, **(extra or {}))}]}
-    (tmp_path / 'play.yml').write_text(yaml.safe_dump([play]))
-    inventory = {'all': {'hosts': dict(
-        (name, dict(variables, ansible_connection='local', ansible_python_interpreter=sys.executable,
-                    sriov_device_plugin_config_file=str(tmp_path / name / 'pcidp' / 'config.json')))
-        for name, variables in hosts.items())}}
-    (tmp_path / 'inventory.yml').write_text(yaml.safe_dump(inventory))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.venv', 'collections'),
-               ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_STDOUT_CALLBACK='ansible.posix.json',
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / 'tmp'), ANSIBLE_NOCOLOR='1')
-    argv = [os.path.join(BIN, 'ansible-playbook'), '-i', str(tmp_path / 'inventory.yml'), str(tmp_path / 'play.yml')]
-    argv += ['--check'] if check else []
-    argv += ['--diff'] if diff else []
-    proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
-    try:
-        report = json.loads(proc.stdout)
-    except ValueError:
-        raise AssertionError('no json report (rc %d): %s %s' % (proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:]))
+    report, rc = run_local_play(tmp_path, play, dict(
+        (name, dict(variables, sriov_device_plugin_config_file=str(tmp_path / name / 'pcidp' / 'config.json')))
+        for name, variables in hosts.items()), (['--check'] if check else []) + (['--diff'] if diff else []))
     # task names without the role's prefix ("nfv.dpdk.sriov_device_plugin : ")
     tasks = dict((task['task']['name'].split(' : ', 1)[-1], task['hosts']) for task in report['plays'][0]['tasks'])
-    return tasks, report['stats'], proc.returncode
+    return tasks, report['stats'], rc
 
 
 def test_file_mode_check_run_real_run_and_rerun(tmp_path):
