@@ -29,7 +29,7 @@ DRIVER = textwrap.dedent('''
     spec.loader.exec_module(labctl)
 
     def noisy(tag):
-        subprocess.run(["sh", "-c", "echo %s-child-stdout; echo %s-child-stderr >&2" % (tag, tag)])
+        subprocess.run(["sh", "-c", "echo %s-child-stdout; echo %s-child-stderr >&2" % (tag, tag)], check=False)
         os.system("echo %s-os-system" % tag)
         print("%s-python-print" % tag)
         labctl.run(["sh", "-c", "echo %s-run-helper" % tag])
@@ -62,7 +62,7 @@ def run_driver(tmp_path, *args):
     env = dict(os.environ, NFV_DPDK_LAB_CACHE=str(tmp_path / "cache"), NFV_DPDK_LAB_INSTANCE="t1",
                PYTHONDONTWRITEBYTECODE="1")
     return subprocess.run([sys.executable, str(driver), LAB_DIR] + list(args), env=env,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_up_stdout_is_exactly_the_inventory_path_when_children_print(tmp_path):
@@ -90,7 +90,7 @@ def test_up_stdout_stays_empty_when_up_fails(tmp_path):
     # a lab instance name that labctl refuses: an error on stderr and nothing on stdout
     driver_env = dict(os.environ, NFV_DPDK_LAB_CACHE=str(tmp_path / "cache"), NFV_DPDK_LAB_INSTANCE="../x")
     r = subprocess.run([sys.executable, os.path.join(LAB_DIR, "labctl"), "up"], env=driver_env,
-                       capture_output=True, text=True, timeout=60)
+                       capture_output=True, text=True, timeout=60, check=False)
     assert r.returncode == labctl.EXIT_USAGE
     assert r.stdout == ""
     assert "NFV_DPDK_LAB_INSTANCE" in r.stderr
@@ -103,10 +103,10 @@ def test_inventory_and_status_print_only_their_result(tmp_path):
     inventory = cache / "run-t2" / "inventory.yml"
     inventory.write_text("all: {}\n")
     r = subprocess.run([sys.executable, os.path.join(LAB_DIR, "labctl"), "inventory"], env=env,
-                       capture_output=True, text=True, timeout=60)
+                       capture_output=True, text=True, timeout=60, check=False)
     assert (r.returncode, r.stdout) == (0, str(inventory) + "\n")
     r = subprocess.run([sys.executable, os.path.join(LAB_DIR, "labctl"), "status"], env=env,
-                       capture_output=True, text=True, timeout=60)
+                       capture_output=True, text=True, timeout=60, check=False)
     assert r.returncode == labctl.EXIT_NOT_RUNNING
     status = json.loads(r.stdout)
     assert status["running"] is False and status["inventory"] == str(inventory)
@@ -123,7 +123,7 @@ def test_main_restores_stdout_in_process(tmp_path, monkeypatch, capfd):
     # after main, this process's stdout is its own again
     print("after")
     os.system("echo after-fd")
-    out, _ = capfd.readouterr()
+    out = capfd.readouterr().out
     assert out == "after\nafter-fd\n"
 
 
@@ -163,7 +163,7 @@ def test_ensure_built_reuses_a_cached_image_without_a_build_log(tmp_path, monkey
 
 def test_chroot_stages_make_up_the_recipe_script():
     stages = labctl.chroot_setup_stages()
-    assert [name for name, _ in stages] == ["GRUB core image", "systemd units", "initramfs", "machine-id reset"]
+    assert [name for name, _lines in stages] == ["GRUB core image", "systemd units", "initramfs", "machine-id reset"]
     script = labctl.chroot_setup_script()
-    assert script == "\n".join(["set -e"] + [ln for _, lines in stages for ln in lines]) + "\n"
+    assert script == "\n".join(["set -e"] + [ln for _name, lines in stages for ln in lines]) + "\n"
     assert "update-initramfs -u -k all" in dict(stages)["initramfs"]
