@@ -20,10 +20,12 @@ def clean_env(**extra):
 def install_collection(tarball, collections_path):
     """ansible-galaxy collection install of the tarball alone (its dependencies come from elsewhere).
 
-    Run outside the repository, whose ansible.cfg would otherwise apply.
+    Run outside the repository, whose ansible.cfg would otherwise apply. --force: a copy elsewhere in the
+    default collections paths (Molecule's prerun installs one in ~/.ansible/collections) must not make
+    ansible-galaxy skip this path as already installed.
     """
     collections_path.mkdir(parents=True, exist_ok=True)
-    subprocess.run([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'install', '--offline', '--no-deps',
+    subprocess.run([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'install', '--offline', '--no-deps', '--force',
                     '-p', str(collections_path), str(tarball)],
                    cwd=str(collections_path), env=clean_env(), capture_output=True, text=True, check=True, timeout=300)
     assert (collections_path / 'ansible_collections' / 'nfv' / 'dpdk' / 'MANIFEST.json').is_file(), collections_path
