@@ -607,6 +607,15 @@ def _removals(entries, owned_keys):
 
 # -- putting a change back ----------------------------------------------------------
 
+def _entries_by_kernel(grubby, failed, what):
+    """grubby's boot entries by kernel path, or None with ``what: <error>`` added to ``failed``."""
+    try:
+        return dict((entry['kernel'], entry) for entry in grubby.info('ALL'))
+    except BootloaderError as exc:
+        failed.append('%s: %s' % (what, exc))
+        return None
+
+
 class KernelArgsRollbackError(BootloaderError):
     """Putting a change back failed in part; the message says what was put back and what was not."""
 
@@ -730,10 +739,8 @@ class KernelArgsRollback:
         if not self.entries:
             return
         grubby = Grubby(self.module)
-        try:
-            now = dict((entry['kernel'], entry) for entry in grubby.info('ALL'))
-        except BootloaderError as exc:
-            failed.append('boot entries NOT put back: %s' % exc)
+        now = _entries_by_kernel(grubby, failed, 'boot entries NOT put back')
+        if now is None:
             return
         for before in self.entries:
             current = now.get(before['kernel'])
@@ -748,10 +755,8 @@ class KernelArgsRollback:
                 failed.append('boot entry %s NOT put back: %s failed (rc=%d): %s'
                               % (before['kernel'], ' '.join(argv), rc, (err or out).strip()))
                 before['failed'] = True
-        try:
-            after = dict((entry['kernel'], entry) for entry in grubby.info('ALL'))
-        except BootloaderError as exc:
-            failed.append('boot entries NOT checked after putting them back: %s' % exc)
+        after = _entries_by_kernel(grubby, failed, 'boot entries NOT checked after putting them back')
+        if after is None:
             return
         for before in self.entries:
             if before.get('failed') or before['kernel'] not in now:
