@@ -7,6 +7,7 @@ variables -> -a, vdevs -> --vdev/--no-pci, peers, tx-first) and the JSON lines i
 read back with the same parser the role uses.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -40,11 +41,11 @@ def sysfs(tmp_path):
     return root
 
 
-def run(tmp_path, sysfs, env, testpmd_rc=124):
+def run(tmp_path, sysfs, env, testpmd_rc=124, testpmd_sleep=0):
     stub_dir = tmp_path / 'bin'
     stub_dir.mkdir(exist_ok=True)
     stub = stub_dir / 'dpdk-testpmd'
-    stub.write_text('#!/bin/sh\necho "ARGS: $*"\nexit %d\n' % testpmd_rc)
+    stub.write_text('#!/bin/sh\necho "ARGS: $*"\nsleep %d\nexit %d\n' % (testpmd_sleep, testpmd_rc))
     stub.chmod(0o755)
     full_env = {'PATH': '%s:%s' % (stub_dir, os.environ.get('PATH', '/usr/bin:/bin')), 'TESTPMD_SYSFS': str(sysfs),
                 'TESTPMD_DURATION': '5'}
@@ -104,7 +105,11 @@ def test_testpmd_failure_is_passed_on(tmp_path, sysfs):
 
 @pytest.mark.parametrize('env,message', [
     ({'TESTPMD_CPUS': '0-1'}, 'no ports'),
-    ({'TESTPMD_CPUS': '3', 'TESTPMD_VDEVS': 'net_null0'}, 'at least 2 CPUs'),
+    ({'TESTPMD_CPUS': '3', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_NUMA_NODE': '1'}, 'needs TESTPMD_HUGEPAGES_MB'),
+    ({'TESTPMD_CPUS': '3', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_NUMA_NODE': '2', 'TESTPMD_HUGEPAGES_MB': '256'},
+     'NUMA nodes 0-1'),
+    ({'TESTPMD_CPUS': '3', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_NUMA_NODE': 'one'}, 'TESTPMD_NUMA_NODE must be'),
+    ({'TESTPMD_CPUS': '3', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_SAMPLE_AT': 'half'}, 'TESTPMD_SAMPLE_AT must be'),
     ({'TESTPMD_CPUS': '0-1', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_DURATION': '10s'}, 'TESTPMD_DURATION'),
     ({'TESTPMD_CPUS': '0-1', 'TESTPMD_PCI_ENV': 'X;rm', 'TESTPMD_VDEVS': 'net_null0'}, 'TESTPMD_PCI_ENV must be a variable name'),
 ])
@@ -113,3 +118,57 @@ def test_bad_configuration_exits_2_before_testpmd(tmp_path, sysfs, env, message)
     assert result.returncode == 2 and args is None
     assert message in result.stderr
     assert stats['exit']['rc'] == 2 and message in stats['exit']['error']
+
+
+def test_one_cpu_runs_the_main_and_the_forwarding_lcore_on_it(tmp_path, sysfs):
+    result, args, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '3', 'PCIDEVICE_A_COM_X': '0000:41:02.0'})
+    assert result.returncode == 0, result.stderr
+    eal, testpmd = args[:args.index('--')], args[args.index('--') + 1:]
+    assert eal[:2] == ['--lcores', '(0,1)@3'] and '-l' not in eal
+    assert '--nb-cores=1' in testpmd
+    assert stats['pod']['lcores'] == '(0,1)@3' and stats['pod']['cpu_nodes'] == {'3': 0}
+
+
+def test_numa_node_takes_the_pods_hugepages_there_and_none_elsewhere(tmp_path, sysfs):
+    result, args, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '5', 'PCIDEVICE_A_COM_X': '0000:81:02.0',
+                                                'TESTPMD_NUMA_NODE': '1', 'TESTPMD_HUGEPAGES_MB': '256'})
+    assert result.returncode == 0, result.stderr
+    eal = args[:args.index('--')]
+    assert eal[eal.index('--socket-mem') + 1] == '0,256' and eal[eal.index('--socket-limit') + 1] == '0,256'
+    assert stats['pod']['socket_mem'] == {'1': 256}
+
+
+def test_without_a_numa_node_eal_chooses_the_memory(tmp_path, sysfs):
+    args, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'TESTPMD_VDEVS': 'net_null0'})[1:]
+    assert '--socket-mem' not in args and '--socket-limit' not in args
+    assert stats['pod']['socket_mem'] == {}
+
+
+def test_cgroup_cpuset_is_reported_besides_the_affinity(tmp_path, sysfs):
+    cgroup = sysfs / 'fs' / 'cgroup'
+    cgroup.mkdir(parents=True)
+    (cgroup / 'cpuset.cpus.effective').write_text('3\n')
+    stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '3', 'TESTPMD_VDEVS': 'net_null0'})[2]
+    assert stats['pod']['cgroup_cpus'] == '3' and stats['pod']['cpus'] == '3'
+
+
+def test_without_a_cgroup_cpuset_the_affinity_is_reported(tmp_path, sysfs):
+    stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '3', 'TESTPMD_VDEVS': 'net_null0'})[2]
+    with open('/proc/self/status') as handle:
+        affinity = [line.split()[1] for line in handle if line.startswith('Cpus_allowed_list:')][0]
+    assert stats['pod']['cgroup_cpus'] == affinity
+
+
+def test_free_hugepages_are_sampled_while_testpmd_runs(tmp_path, sysfs):
+    result = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_DURATION': '4'},
+                 testpmd_sleep=3)[0]
+    samples = [line for line in result.stdout.splitlines() if '"event": "sample"' in line]
+    assert len(samples) == 1, result.stdout
+    sample = json.loads(samples[0][len(tp.LAUNCHER_PREFIX):])
+    assert sample['after_s'] == 2 and sample['hugepages']['node1']['2048kB'] == {'total': 512, 'free': 500}
+
+
+def test_no_sample_when_testpmd_ended_before_it(tmp_path, sysfs):
+    result = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_DURATION': '30'})[0]
+    assert '"event": "sample"' not in result.stdout
+    assert result.returncode == 0
