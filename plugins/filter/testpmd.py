@@ -33,11 +33,15 @@ def testpmd_stats(log, duration=None):
 
 
 def testpmd_verdict(stats, min_mpps=0.0, max_drop_ratio=0.0, require_numa_alignment=False, min_packets=1,
-                    require_rx=None, require_tx=None, exit_code=None):
-    """Pass or fail a testpmd run from testpmd_stats output and thresholds."""
+                    require_rx=None, require_tx=None, exit_code=None, require_placement=False, expected_numa_node=None,
+                    isolated_cpus=None, cpu_request=None, expected_pmd=None, peer_tx_packets=None, rx_margin=0.1):
+    """Pass or fail a testpmd run from testpmd_stats output, thresholds and the placement it must prove."""
     return _testpmd.testpmd_verdict(stats, min_mpps=min_mpps, max_drop_ratio=max_drop_ratio,
                                     require_numa_alignment=require_numa_alignment, min_packets=min_packets,
-                                    require_rx=require_rx, require_tx=require_tx, exit_code=exit_code)
+                                    require_rx=require_rx, require_tx=require_tx, exit_code=exit_code,
+                                    require_placement=require_placement, expected_numa_node=expected_numa_node,
+                                    isolated_cpus=isolated_cpus, cpu_request=cpu_request, expected_pmd=expected_pmd,
+                                    peer_tx_packets=peer_tx_packets, rx_margin=rx_margin)
 
 
 def testpmd_pod_manifest(params):

@@ -49,6 +49,35 @@ _RULE = re.compile(r'^[-+#]{10,}$')
 _PPS = re.compile(r'(Rx|Tx)-pps:\s+(\d+)')
 _FORWARD_START = ('start packet forwarding', 'start automatic packet forwarding')
 _FORWARD_STOP = 'Telling cores to stop'
+# DPDK 24.11+ with --log-timestamp prefixes every log line: "[Dec 01 11:23:17.123456] EAL: ...".
+_LOG_TIMESTAMP = re.compile(r'^\[[^\]]{1,40}\] (?=\S)')
+
+# EAL lines, in the format strings of DPDK 22.11 to 25.11 (lib/eal, drivers/bus/pci).
+# "EAL: -v" prints rte_version(): "DPDK 22.11.11", or "DPDK 24.11.0-rc4" before a release.
+_RTE_VERSION = re.compile(r"RTE Version: '(?:DPDK )?([^']+)'")
+_EAL_DETECTED = re.compile(r'^EAL: Detected (CPU lcores|NUMA nodes): (\d+)')
+_EAL_IOVA = re.compile(r"^EAL: Selected IOVA mode '(\w+)'")
+# rte_exit(): 22.11/23.11 print "EAL: Error - exiting with code: 1" then "  Cause: <cause>";
+# 24.11 and later print the cause on the next line as it is, without "Cause: " and without "EAL: ".
+_RTE_EXIT = re.compile(r'^EAL: Error - exiting with code: (-?\d+)')
+_CAUSE = re.compile(r'^Cause: ?(.*)$')
+# rte_panic(): "PANIC in <function>():" (22.11 without a prefix, 24.11 "EAL: PANIC in ...") then the message.
+_PANIC = re.compile(r'^(?:EAL: )?PANIC in ([^(\s]+)\(\):')
+# 22.11/23.11 "EAL: Probe PCI driver: ...", 24.11+ "PCI_BUS: Probe PCI driver: ..." (the bus's own log type).
+_PROBE = re.compile(r'Probe PCI driver: (\S+) \(([0-9a-fA-F]+):([0-9a-fA-F]+)\) device: '
+                    r'([0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]) \(socket (-?\d+)\)')
+_PROBE_FAILED = re.compile(r'Requested device ([0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]) cannot be used')
+# EAL init failed: 22.11 rte_eal_init_alert() prints "EAL: FATAL: <msg>" (24.11 drops FATAL:), testpmd's
+# rte_exit cause is "Cannot init EAL: <strerror>", other DPDK applications say "rte_eal_init() failed" or
+# "Error with EAL initialization".
+_EAL_INIT_FAILED = re.compile(r'^EAL: FATAL:|Cannot init EAL|rte_eal_init\b.*\bfail|Error with EAL initiali[sz]ation',
+                              re.IGNORECASE)
+# Hugepage warnings of lib/eal/linux/eal_hugepage_info.c, eal_common_dynmem.c and eal.c.
+_HUGE_NO_FREE = re.compile(r'No free (\d+) kB hugepages reported on node (\d+)')
+_HUGE_NO_AVAILABLE = re.compile(r'No available (\d+) kB hugepages reported')
+_HUGE_NOT_ENOUGH = re.compile(r'Not enough memory available on socket (\d+)! Requested: (\d+)MB, available: (\d+)MB')
+_HUGE_NOT_ENOUGH_TOTAL = re.compile(r'Not enough memory available! Requested: (\d+)MB, available: (\d+)MB')
+_HUGE_NO_INFO = 'Cannot get hugepage information'
 
 # Lines that mean the run cannot be trusted, beyond EAL lines that say so themselves.
 _ERROR_TEXTS = ('Cannot init', 'No probed ethernet devices', 'Cannot set up DMA remapping',
@@ -110,6 +139,32 @@ def _is_error(line):
     return any(text in line for text in _ERROR_TEXTS)
 
 
+def _hugepage_warning(line):
+    """An EAL hugepage warning as ``{kind, size_kb, node, line}``, or None.
+
+    kind: ``no_free`` (none free of that size on the node), ``no_available`` (none of that
+    size on the host), ``not_enough_on_socket`` / ``not_enough`` (EAL could not get the
+    memory asked for), ``no_hugepage_info`` (EAL found no usable hugetlbfs at all).
+    """
+    match = _HUGE_NO_FREE.search(line)
+    if match:
+        return {'kind': 'no_free', 'size_kb': int(match.group(1)), 'node': int(match.group(2)), 'line': line}
+    match = _HUGE_NO_AVAILABLE.search(line)
+    if match:
+        return {'kind': 'no_available', 'size_kb': int(match.group(1)), 'node': None, 'line': line}
+    match = _HUGE_NOT_ENOUGH.search(line)
+    if match:
+        return {'kind': 'not_enough_on_socket', 'size_kb': None, 'node': int(match.group(1)), 'line': line,
+                'requested_mb': int(match.group(2)), 'available_mb': int(match.group(3))}
+    match = _HUGE_NOT_ENOUGH_TOTAL.search(line)
+    if match:
+        return {'kind': 'not_enough', 'size_kb': None, 'node': None, 'line': line,
+                'requested_mb': int(match.group(1)), 'available_mb': int(match.group(2))}
+    if _HUGE_NO_INFO in line:
+        return {'kind': 'no_hugepage_info', 'size_kb': None, 'node': None, 'line': line}
+    return None
+
+
 def _mpps(packets, duration):
     if not duration or packets is None:
         return None
@@ -162,6 +217,15 @@ def parse_testpmd_log(text, duration=None):
     lcores = []
     mbuf_pools = []
     launcher = {'start': None, 'exit': None}
+    sample_events = []
+    eal = {'probed': [], 'probe_failed': [], 'hugepage_warnings': [], 'lcores_detected': None, 'numa_nodes_detected': None,
+           'iova_mode': None}
+    dpdk_version = None
+    eal_init_failed = False
+    rte_exit = None
+    panic = None
+    # The line after rte_exit's "Error - exiting" line is its cause, after "PANIC in f():" the message.
+    awaiting = None
     totals = None
     stats_blocks = 0
     pps_samples = {}
@@ -174,7 +238,7 @@ def parse_testpmd_log(text, duration=None):
 
     for raw in _ANSI.sub('\n', text.replace('\r', '')).split('\n'):
         stamp, line = _timestamp(raw)
-        line = line.strip()
+        line = _LOG_TIMESTAMP.sub('', line.strip(), count=1)
         if not line:
             continue
         if line.startswith(LAUNCHER_PREFIX):
@@ -184,11 +248,53 @@ def parse_testpmd_log(text, duration=None):
                 event = None
             if isinstance(event, dict) and event.get('event') in ('start', 'exit'):
                 launcher[event['event']] = event
+            elif isinstance(event, dict) and event.get('event') == 'sample':
+                sample_events.append(event)
             continue
+        if awaiting == 'cause':
+            match = _CAUSE.match(line)
+            rte_exit['cause'] = match.group(1) if match else line
+            awaiting = None
+            if not _is_error(line):
+                errors.append(line)
+        elif awaiting == 'panic':
+            panic['message'] = line
+            awaiting = None
+            if not _is_error(line):
+                errors.append(line)
         if _is_error(line):
             errors.append(line)
             if line.startswith('EAL:'):
                 eal_errors.append(line)
+        if line.startswith('EAL:') or 'PANIC in' in line or 'Probe PCI driver' in line or 'cannot be used' in line:
+            match = _RTE_VERSION.search(line)
+            if match:
+                dpdk_version = match.group(1)
+            match = _EAL_DETECTED.match(line)
+            if match:
+                eal['lcores_detected' if match.group(1) == 'CPU lcores' else 'numa_nodes_detected'] = int(match.group(2))
+            match = _EAL_IOVA.match(line)
+            if match:
+                eal['iova_mode'] = match.group(1)
+            match = _RTE_EXIT.match(line)
+            if match:
+                rte_exit, awaiting = {'code': int(match.group(1)), 'cause': None}, 'cause'
+            match = _PANIC.match(line)
+            if match:
+                panic, awaiting = {'function': match.group(1), 'message': None}, 'panic'
+            match = _PROBE.search(line)
+            if match:
+                eal['probed'].append({'pci': match.group(4).lower(), 'pmd': match.group(1),
+                                      'id': '%s:%s' % (match.group(2).lower(), match.group(3).lower().zfill(4)),
+                                      'socket': int(match.group(5))})
+            match = _PROBE_FAILED.search(line)
+            if match:
+                eal['probe_failed'].append(match.group(1).lower())
+            warning = _hugepage_warning(line)
+            if warning and not any(seen['line'] == line for seen in eal['hugepage_warnings']):
+                eal['hugepage_warnings'].append(warning)
+        if _EAL_INIT_FAILED.search(line):
+            eal_init_failed = True
         lowered = line.lower()
         if any(marker in lowered for marker in _FORWARD_START):
             forward_started_at = stamp
@@ -313,10 +419,23 @@ def parse_testpmd_log(text, duration=None):
         'duration': duration,
         'duration_source': duration_source,
         'pod': launcher['start'],
+        'pod_samples': sample_events,
         'exit': launcher['exit'],
+        'dpdk_version': dpdk_version or _launcher_version(launcher['start']),
+        'eal_init_failed': eal_init_failed,
+        'rte_exit': rte_exit,
+        'panic': panic,
+        'eal': eal,
     }
     stats['numa'] = numa_check(stats)
     return stats
+
+
+def _launcher_version(start):
+    version = (start or {}).get('dpdk_version')
+    if isinstance(version, str) and version.strip():
+        return re.sub(r'^DPDK ', '', version.strip())
+    return None
 
 
 def _nodes_of_cpus(pod):
@@ -404,6 +523,263 @@ def _ratio(dropped, total):
     return (dropped / float(total)) if total else 0.0
 
 
+def _optional(value):
+    """None for an option not given; ansible-core before 2.19 renders a None template as ''."""
+    return None if value is None or (isinstance(value, str) and not value.strip()) else value
+
+
+def _node_number(name, value):
+    """A NUMA node number of a launcher fact: 1, "1" or "node1"; None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    text = str(value).strip()
+    if text.startswith('node'):
+        text = text[4:]
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+def _size_kb(key):
+    match = re.match(r'^(\d+)kB$', str(key))
+    return int(match.group(1)) if match else None
+
+
+def _free_pages(hugepages, node):
+    """``{size_kb: free}`` of one node in the launcher's hugepages form, or None when the node is absent."""
+    if not isinstance(hugepages, dict):
+        return None
+    for key, pools in hugepages.items():
+        if _node_number('hugepages', key) == node and isinstance(pools, dict):
+            free = {}
+            for size, counts in pools.items():
+                if _size_kb(size) is not None and isinstance(counts, dict) and isinstance(counts.get('free'), int):
+                    free[_size_kb(size)] = {'free': counts['free'], 'total': counts.get('total')}
+            return free
+    return None
+
+
+def _placement_inputs(expected_numa_node, isolated_cpus, cpu_request, expected_pmd):
+    expected_numa_node = _optional(expected_numa_node)
+    if expected_numa_node is not None:
+        expected_numa_node = _int('expected_numa_node', expected_numa_node, 0, 1023)
+    isolated_cpus = _optional(isolated_cpus)
+    if isolated_cpus is not None:
+        try:
+            isolated = CpuSet.parse(isolated_cpus)
+        except CpuSetError as exc:
+            raise InvalidTestpmdInput('isolated_cpus must be a cpu-list such as 1,3 or 2-5: %s' % exc)
+        if not isolated:
+            raise InvalidTestpmdInput('isolated_cpus must name at least one CPU (a cpu-list such as 1,3), got %r' % (isolated_cpus,))
+        isolated_cpus = isolated
+    cpu_request = _optional(cpu_request)
+    if cpu_request is not None:
+        cpu_request = _int('cpu_request', cpu_request, 1, 1024)
+    expected_pmd = _optional(expected_pmd)
+    if expected_pmd is not None and (not isinstance(expected_pmd, str) or not re.match(r'^[A-Za-z0-9_]+$', expected_pmd.strip())):
+        raise InvalidTestpmdInput('expected_pmd must be a DPDK PCI driver name as EAL prints it, such as net_e1000_igb_vf '
+                                  'or net_iavf, got %r' % (expected_pmd,))
+    return expected_numa_node, isolated_cpus, cpu_request, expected_pmd.strip() if expected_pmd else None
+
+
+def _nodes_text(nodes):
+    return ','.join(str(node) for node in sorted(nodes)) or 'none'
+
+
+def placement_check(stats, expected_numa_node=None, isolated_cpus=None, cpu_request=None, expected_pmd=None):
+    """Where the pod ran, from the launcher's facts and EAL's log, and every reason it is not NUMA-aligned.
+
+    The checks of the strictest DPDK conformance suites, and more: every CPU of the pod
+    (the cgroup's ``cpuset.cpus.effective`` when the launcher printed it, else its affinity)
+    on one NUMA node, equal to ``expected_numa_node`` (default: the one node of the pod's
+    NICs) and to every NIC's node; the CPU count equal to ``cpu_request``; the CPUs inside
+    ``isolated_cpus``; every NIC probed by EAL (by ``expected_pmd`` when given) on that
+    node; testpmd's lcores, ports and mbuf pools on it; no EAL hugepage warning that
+    concerns it; EAL asked for hugepage memory (``socket_mem``) on that node only, and in
+    some ``sample`` event printed while testpmd ran the node's free hugepages had dropped,
+    from the ``start`` event, by exactly that memory in pages of the pool's size.
+    Inputs are checked by ``testpmd_verdict``; this returns the facts with ``reasons``.
+    """
+    reasons = []
+    pod = stats.get('pod') or {}
+    eal = stats.get('eal') or {}
+    facts = {'checked': True, 'expected_numa_node': expected_numa_node,
+             'expected_numa_node_source': 'argument' if expected_numa_node is not None else None,
+             'cgroup_cpus': None, 'cpus_source': None, 'cpu_count': None, 'cpu_request': cpu_request, 'cpus_node': None,
+             'cpu_nodes': {}, 'isolated_cpus': isolated_cpus.format() if isolated_cpus is not None else None,
+             'cpus_outside_isolated': None, 'nic_nodes': {}, 'probed': eal.get('probed') or [], 'expected_pmd': expected_pmd,
+             'lcore_sockets': {}, 'port_sockets': {}, 'mbuf_pool_sockets': [], 'socket_mem': None, 'hugepage_node': None,
+             'hugepage_size_kb': None, 'hugepages_free_before': None, 'hugepages_free_during': [],
+             'hugepages_taken_pages': None, 'hugepages_expected_pages': None, 'samples': len(stats.get('pod_samples') or []),
+             'hugepage_warnings': [], 'hugepage_warnings_ignored': [], 'reasons': reasons}
+    if not pod:
+        reasons.append('placement: the log holds no launcher start event (nfv.dpdk.testpmd: {"event": "start", ...}), '
+                       'so where the pod ran is unknown')
+        return facts
+
+    # The pod's CPUs and their nodes.
+    cpu_text, source = pod.get('cgroup_cpus'), 'cgroup_cpus'
+    if cpu_text in (None, ''):
+        cpu_text, source = pod.get('cpus'), 'cpus'
+    facts['cgroup_cpus'], facts['cpus_source'] = cpu_text, source
+    try:
+        cpus = CpuSet.parse(cpu_text if isinstance(cpu_text, str) else None)
+    except CpuSetError:
+        cpus = CpuSet()
+    if not cpus:
+        reasons.append('placement: the launcher reported no usable cpuset (%s=%r)' % (source, cpu_text))
+    facts['cpu_count'] = len(cpus) if cpus else None
+    cpu_nodes = _nodes_of_cpus(pod)
+    facts['cpu_nodes'] = dict((str(cpu), cpu_nodes.get(cpu)) for cpu in cpus.sorted())
+    unknown = [cpu for cpu in cpus.sorted() if cpu_nodes.get(cpu) is None or cpu_nodes[cpu] < 0]
+    if unknown:
+        reasons.append('placement: NUMA node of pod CPU(s) %s unknown (launcher cpu_nodes %s)' % (
+            CpuSet(unknown).format(), pod.get('cpu_nodes')))
+    cpus_nodes = set(cpu_nodes[cpu] for cpu in cpus if cpu_nodes.get(cpu) is not None and cpu_nodes[cpu] >= 0)
+    if len(cpus_nodes) == 1 and not unknown:
+        facts['cpus_node'] = next(iter(cpus_nodes))
+    elif len(cpus_nodes) > 1:
+        reasons.append('placement: pod CPUs %s (%s) are on NUMA nodes %s, not on one node' % (
+            cpus.format(), source, _nodes_text(cpus_nodes)))
+
+    # The pod's NICs and the node they fix.
+    nic_nodes = {}
+    for nic in pod.get('nics') or []:
+        if isinstance(nic, dict) and nic.get('pci'):
+            nic_nodes[str(nic['pci']).lower()] = _node_number('numa_node', nic.get('numa_node'))
+    facts['nic_nodes'] = nic_nodes
+    if not nic_nodes:
+        reasons.append('placement: the launcher reported no PCI NIC in the pod (nics is empty): there is no VF to align with')
+    for pci, node in sorted(nic_nodes.items()):
+        if node is None or node < 0:
+            reasons.append('placement: NIC %s has no NUMA node (sysfs numa_node %s)' % (pci, node))
+    known_nic_nodes = set(node for node in nic_nodes.values() if node is not None and node >= 0)
+    if expected_numa_node is None:
+        if len(known_nic_nodes) == 1:
+            expected_numa_node = next(iter(known_nic_nodes))
+            facts['expected_numa_node'], facts['expected_numa_node_source'] = expected_numa_node, 'nics'
+        elif len(known_nic_nodes) > 1:
+            reasons.append('placement: the pod\'s NICs are on NUMA nodes %s; one pod must have NICs of one node '
+                           '(or give expected_numa_node)' % _nodes_text(known_nic_nodes))
+    expected = expected_numa_node
+    if expected is not None:
+        if facts['cpus_node'] is not None and facts['cpus_node'] != expected:
+            reasons.append('placement: pod CPUs %s are on NUMA node %d, expected node %d' % (cpus.format(), facts['cpus_node'], expected))
+        for pci, node in sorted(nic_nodes.items()):
+            if node is not None and node >= 0 and node != expected:
+                reasons.append('placement: NIC %s is on NUMA node %d, expected node %d' % (pci, node, expected))
+
+    # The cgroup against the request and the isolated CPUs.
+    if cpus and cpu_request is not None and len(cpus) != cpu_request:
+        reasons.append('placement: the cgroup cpuset %s holds %d CPU(s), cpu_request is %d' % (cpus.format(), len(cpus), cpu_request))
+    if cpus and isolated_cpus is not None:
+        outside = cpus - isolated_cpus
+        facts['cpus_outside_isolated'] = outside.format()
+        if outside:
+            reasons.append('placement: pod CPU(s) %s are not in isolated_cpus %s' % (outside.format(), isolated_cpus.format()))
+
+    # EAL's probe of each NIC.
+    probes = {}
+    for probe in eal.get('probed') or []:
+        probes.setdefault(probe['pci'], []).append(probe)
+    failed = set(eal.get('probe_failed') or [])
+    for pci in sorted(nic_nodes):
+        found = probes.get(pci)
+        if not found:
+            reasons.append('placement: NIC %s was not probed by EAL (no "Probe PCI driver: ... device: %s" line)' % (pci, pci))
+            continue
+        if pci in failed:
+            reasons.append('placement: EAL could not use NIC %s (Requested device %s cannot be used)' % (pci, pci))
+        for probe in found:
+            if expected_pmd is not None and probe['pmd'] != expected_pmd:
+                reasons.append('placement: NIC %s was probed by %s, expected_pmd is %s' % (pci, probe['pmd'], expected_pmd))
+            if expected is not None and probe['socket'] >= 0 and probe['socket'] != expected:
+                reasons.append('placement: EAL probed NIC %s on socket %d, expected node %d' % (pci, probe['socket'], expected))
+
+    # testpmd's own view: forwarding lcores, ports and mbuf pools.
+    facts['lcore_sockets'] = dict((str(lcore['lcore']), lcore['socket']) for lcore in stats.get('lcores') or [])
+    facts['port_sockets'] = dict((str(port['port']), port['socket']) for port in stats.get('ports') or [] if port.get('socket') is not None)
+    facts['mbuf_pool_sockets'] = sorted(set(pool['socket'] for pool in stats.get('mbuf_pools') or []))
+    if expected is not None:
+        for what, sockets in (('forwarding lcore', facts['lcore_sockets']), ('port', facts['port_sockets'])):
+            for name, socket in sorted(sockets.items()):
+                if socket >= 0 and socket != expected:
+                    reasons.append('placement: testpmd %s %s is on socket %d, expected node %d' % (what, name, socket, expected))
+        for pool in stats.get('mbuf_pools') or []:
+            if pool['socket'] >= 0 and pool['socket'] != expected:
+                reasons.append('placement: mbuf pool %s is on socket %d, expected node %d' % (pool['name'], pool['socket'], expected))
+
+    # Hugepages: what EAL was asked for, and what the node's free count says it took.
+    socket_mem = pod.get('socket_mem')
+    asked = {}
+    if isinstance(socket_mem, dict):
+        for key, mib in socket_mem.items():
+            node = _node_number('socket_mem', key)
+            if node is not None and isinstance(mib, int) and not isinstance(mib, bool):
+                asked[node] = mib
+    facts['socket_mem'] = dict((str(node), mib) for node, mib in sorted(asked.items())) if asked else socket_mem
+    if not asked:
+        reasons.append('placement: the launcher did not report socket_mem (the MiB of hugepages asked of EAL per node), '
+                       'so the hugepages the pod took cannot be checked')
+    memory_nodes = set(node for node, mib in asked.items() if mib > 0)
+    if len(memory_nodes) == 1:
+        facts['hugepage_node'] = next(iter(memory_nodes))
+    if asked and expected is not None and memory_nodes != set([expected]):
+        reasons.append('placement: EAL was asked for hugepage memory on NUMA node(s) %s (socket_mem %s), expected only node %d' % (
+            _nodes_text(memory_nodes), facts['socket_mem'], expected))
+    pool_size = None
+    samples = [sample for sample in stats.get('pod_samples') or [] if isinstance(sample, dict)]
+    if expected is not None:
+        before = _free_pages(pod.get('hugepages'), expected)
+        if before is None:
+            reasons.append('placement: the launcher start event has no hugepages of node %d (hugepages %s)' % (expected, pod.get('hugepages')))
+            before = {}
+        sizes = [size for size in sorted(before) if before[size].get('total')] or sorted(before)
+        facts['hugepages_free_before'] = dict(('%dkB' % size, before[size]['free']) for size in sizes)
+        during = []
+        for sample in samples:
+            free = _free_pages(sample.get('hugepages'), expected) or {}
+            during.append(dict(('%dkB' % size, free[size]['free']) for size in sizes if size in free))
+        facts['hugepages_free_during'] = during
+        mib = asked.get(expected)
+        if not samples:
+            reasons.append('placement: the launcher printed no sample event while testpmd ran, so the drop of free hugepages '
+                           'on node %d cannot be checked' % expected)
+        elif mib and sizes:
+            # The pool's page size is the one whose free count fell by socket_mem in its pages.
+            best = None
+            for size in sizes:
+                if (mib * 1024) % size:
+                    continue
+                want = mib * 1024 // size
+                drops = [before[size]['free'] - sample['%dkB' % size] for sample in during if '%dkB' % size in sample]
+                if want in drops:
+                    best = (size, want, want)
+                    break
+                if drops and (best is None or max(drops) > best[2]):
+                    best = (size, want, max(drops))
+            if best is None:
+                size = sizes[0]
+                best = (size, (mib * 1024) // size if not (mib * 1024) % size else None, None)
+            pool_size, facts['hugepages_expected_pages'], facts['hugepages_taken_pages'] = best
+            facts['hugepage_size_kb'] = pool_size
+            if best[1] is None or best[1] != best[2]:
+                reasons.append('placement: free hugepages on node %d never dropped by socket_mem %d MiB (%s pages of %d kB) in the '
+                               '%d sample(s) during the run: free before %s, during %s' % (
+                                   expected, mib, best[1], pool_size, len(samples), facts['hugepages_free_before'], during))
+
+    # EAL hugepage warnings that concern the pod's node or its pool (others are the norm on a multi-node host).
+    for warning in eal.get('hugepage_warnings') or []:
+        relevant = (warning['kind'] in ('no_hugepage_info', 'not_enough')
+                    or (warning['node'] is not None and (expected is None or warning['node'] == expected))
+                    or (warning['kind'] == 'no_available' and (pool_size is None or warning['size_kb'] == pool_size)))
+        facts['hugepage_warnings' if relevant else 'hugepage_warnings_ignored'].append(warning['line'])
+        if relevant:
+            reasons.append('placement: EAL hugepage warning: %s' % warning['line'])
+    return facts
+
+
 def _exit_code(value):
     if value is None or isinstance(value, bool) or str(value).strip() in ('', 'unknown', 'None'):
         return None
@@ -414,12 +790,17 @@ def _exit_code(value):
 
 
 def testpmd_verdict(stats, min_mpps=0.0, max_drop_ratio=0.0, require_numa_alignment=False, min_packets=1,
-                    require_rx=None, require_tx=None, exit_code=None):
-    """Pass or fail a run: ``{'passed': bool, 'reasons': [...], 'figures': {...}, 'thresholds': {...}}``.
+                    require_rx=None, require_tx=None, exit_code=None, require_placement=False, expected_numa_node=None,
+                    isolated_cpus=None, cpu_request=None, expected_pmd=None, peer_tx_packets=None, rx_margin=0.1):
+    """Pass or fail a run: ``{'passed': bool, 'reasons': [...], 'figures': {...}, 'placement': {...}, 'thresholds': {...}}``.
 
     ``require_rx``/``require_tx`` default from the forward mode: rxonly sends nothing,
     txonly/flowgen receive nothing; every other mode must do both, on every port.
-    The drop ratio is the worse of RX (dropped or missed / offered) and TX (dropped / attempted).
+    The drop ratio is the worse of RX (dropped or missed / offered) and TX (dropped / attempted),
+    each counted only when that direction is required: a txonly port does not read what a
+    peer sends it, so the NIC counts all of it as missed.
+    ``peer_tx_packets`` (what the other end sent) requires total RX of at least
+    ``(1 - rx_margin) * peer_tx_packets``. ``require_placement`` adds ``placement_check``.
     """
     if not isinstance(stats, dict) or 'has_totals' not in stats:
         raise InvalidTestpmdInput('testpmd_verdict expects the output of testpmd_stats, got %s' % type(stats).__name__)
@@ -428,6 +809,16 @@ def testpmd_verdict(stats, min_mpps=0.0, max_drop_ratio=0.0, require_numa_alignm
     if max_drop_ratio > 1:
         raise InvalidTestpmdInput('max_drop_ratio is a fraction between 0 and 1, got %s' % max_drop_ratio)
     min_packets = int(_number('min_packets', min_packets, 1))
+    if not isinstance(require_placement, bool):
+        raise InvalidTestpmdInput('require_placement must be a boolean, got %r' % (require_placement,))
+    placement_inputs = _placement_inputs(expected_numa_node, isolated_cpus, cpu_request, expected_pmd)
+    peer_tx_packets = _optional(peer_tx_packets)
+    if peer_tx_packets is not None:
+        peer_tx_packets = _int('peer_tx_packets', peer_tx_packets, 0)
+    rx_margin = _number('rx_margin', 0.1 if _optional(rx_margin) is None else rx_margin)
+    if rx_margin >= 1:
+        raise InvalidTestpmdInput('rx_margin is a fraction between 0 and 1 (0.1 accepts 10%% fewer packets than the peer sent), '
+                                  'got %s' % rx_margin)
     mode = stats.get('forward_mode')
     if require_rx is None:
         require_rx = mode not in FORWARD_MODES_TX_ONLY
@@ -473,12 +864,17 @@ def testpmd_verdict(stats, min_mpps=0.0, max_drop_ratio=0.0, require_numa_alignm
 
     rx_missed = sum(port.get('rx_missed') or 0 for port in ports)
     rx_lost = max(totals.get('rx_dropped') or 0, rx_missed)
-    rx_ratio = _ratio(rx_lost, (totals.get('rx_packets') or 0) + rx_lost)
-    tx_ratio = _ratio(totals.get('tx_dropped') or 0, (totals.get('tx_packets') or 0) + (totals.get('tx_dropped') or 0))
-    drop_ratio = round(max(rx_ratio, tx_ratio), 9)
+    rx_ratio = round(_ratio(rx_lost, (totals.get('rx_packets') or 0) + rx_lost), 9)
+    tx_ratio = round(_ratio(totals.get('tx_dropped') or 0, (totals.get('tx_packets') or 0) + (totals.get('tx_dropped') or 0)), 9)
+    drop_ratio = max([ratio for ratio, required in ((rx_ratio, require_rx), (tx_ratio, require_tx)) if required] or [0.0])
     if stats.get('has_totals') and drop_ratio > max_drop_ratio:
         reasons.append('drop ratio %.6f is above max_drop_ratio %s (RX lost %d, TX dropped %d)' % (
-            drop_ratio, max_drop_ratio, rx_lost, totals.get('tx_dropped') or 0))
+            drop_ratio, max_drop_ratio, rx_lost if require_rx else 0, (totals.get('tx_dropped') or 0) if require_tx else 0))
+    if peer_tx_packets is not None and stats.get('has_totals'):
+        floor = (1 - rx_margin) * peer_tx_packets
+        if (totals.get('rx_packets') or 0) < floor:
+            reasons.append('received %d packets in total, under (1 - rx_margin %s) x %d packets the peer sent = %d' % (
+                totals.get('rx_packets') or 0, rx_margin, peer_tx_packets, int(floor)))
 
     mpps = totals.get('mpps')
     if min_mpps > 0:
@@ -494,6 +890,12 @@ def testpmd_verdict(stats, min_mpps=0.0, max_drop_ratio=0.0, require_numa_alignm
         elif not numa['aligned']:
             reasons.extend('NUMA mismatch: %s' % text for text in numa['mismatches'])
 
+    if require_placement:
+        placement = placement_check(stats, *placement_inputs)
+        reasons.extend(placement['reasons'])
+    else:
+        placement = {'checked': False}
+
     figures = {
         'forward_mode': mode,
         'duration': stats.get('duration'),
@@ -504,6 +906,10 @@ def testpmd_verdict(stats, min_mpps=0.0, max_drop_ratio=0.0, require_numa_alignm
         'tx_dropped': totals.get('tx_dropped'),
         'rx_missed': rx_missed,
         'drop_ratio': drop_ratio,
+        'rx_drop_ratio': rx_ratio,
+        'tx_drop_ratio': tx_ratio,
+        'peer_tx_packets': peer_tx_packets,
+        'dpdk_version': stats.get('dpdk_version'),
         'rx_mpps': totals.get('rx_mpps'),
         'tx_mpps': totals.get('tx_mpps'),
         'mpps': mpps,
@@ -515,11 +921,16 @@ def testpmd_verdict(stats, min_mpps=0.0, max_drop_ratio=0.0, require_numa_alignm
         'passed': not reasons,
         'reasons': reasons,
         'figures': figures,
-        'summary': summary_lines(figures, not reasons),
+        'summary': summary_lines(figures, not reasons, placement),
+        'placement': placement,
         'exit_code': container_rc,
         'thresholds': {'min_mpps': min_mpps, 'max_drop_ratio': max_drop_ratio, 'min_packets': min_packets,
                        'require_numa_alignment': bool(require_numa_alignment), 'require_rx': bool(require_rx),
-                       'require_tx': bool(require_tx)},
+                       'require_tx': bool(require_tx), 'require_placement': require_placement,
+                       'expected_numa_node': placement.get('expected_numa_node', placement_inputs[0]),
+                       'isolated_cpus': placement_inputs[1].format() if placement_inputs[1] is not None else None,
+                       'cpu_request': placement_inputs[2], 'expected_pmd': placement_inputs[3],
+                       'peer_tx_packets': peer_tx_packets, 'rx_margin': rx_margin},
     }
 
 
@@ -527,8 +938,8 @@ def _rate(value):
     return 'n/a' if value is None else '%.3f' % value
 
 
-def summary_lines(figures, passed):
-    """Human-readable lines of a verdict's figures: one per port, the total, NUMA."""
+def summary_lines(figures, passed, placement=None):
+    """Human-readable lines of a verdict's figures: one per port, the total, NUMA, placement."""
     lines = []
     for port in figures.get('ports') or []:
         lines.append('port %s: RX %s packets (%s Mpps), TX %s packets (%s Mpps), RX dropped %s, TX dropped %s, RX missed %s' % (
@@ -542,6 +953,24 @@ def summary_lines(figures, passed):
     aligned = figures.get('numa_aligned')
     lines.append('NUMA: %s' % ('aligned' if aligned else 'not checked (no placement in the log)' if aligned is None
                                else 'NOT aligned: ' + '; '.join(figures.get('numa_mismatches') or [])))
+    if placement and placement.get('checked'):
+        lines.append('placement: node %s (%s); CPUs %s (%s) on node %s, %s CPU(s) for a request of %s, outside isolated %s: %s' % (
+            placement.get('expected_numa_node'), placement.get('expected_numa_node_source') or 'unknown',
+            placement.get('cgroup_cpus'), placement.get('cpus_source'), placement.get('cpus_node'), placement.get('cpu_count'),
+            placement.get('cpu_request'), placement.get('isolated_cpus'), placement.get('cpus_outside_isolated') or 'none'))
+        lines.append('placement: NICs %s; probed %s' % (
+            ', '.join('%s on node %s' % item for item in sorted(placement.get('nic_nodes', {}).items())) or 'none',
+            ', '.join('%s by %s (socket %s)' % (probe['pci'], probe['pmd'], probe['socket']) for probe in placement.get('probed') or [])
+            or 'nothing'))
+        lines.append('placement: hugepages on node %s, socket_mem %s, %s of %s expected pages of %s kB taken (%d sample(s)), '
+                     'hugepage warnings: %s' % (
+                         placement.get('hugepage_node'), placement.get('socket_mem'), placement.get('hugepages_taken_pages'),
+                         placement.get('hugepages_expected_pages'), placement.get('hugepage_size_kb'), placement.get('samples') or 0,
+                         '; '.join(placement.get('hugepage_warnings') or []) or 'none'))
+        lines.append('placement: %s' % ('ALIGNED' if not placement.get('reasons') else
+                                        'NOT aligned (%d reason(s))' % len(placement['reasons'])))
+    if figures.get('peer_tx_packets') is not None:
+        lines.append('peer: sent %s packets, received %s' % (figures['peer_tx_packets'], figures.get('rx_packets')))
     lines.append('verdict: %s (%s mode)' % ('PASSED' if passed else 'FAILED', figures.get('forward_mode')))
     return lines
 
