@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 #
 # Collect a FROM scratch build context for the nfv.dpdk testpmd image from this machine's
-# Debian packages (dpdk, librte-net-*, coreutils, dash): dpdk-testpmd, timeout, date, dash
+# Debian packages (dpdk, librte-net-*, coreutils, dash): dpdk-testpmd, timeout, date, sleep, dash
 # as /bin/sh, their shared-library closure with symlinks kept, libgcc_s, the whole PMD
 # plugin directory and the closure of every PMD in it, and the launcher.
 #
@@ -59,7 +59,8 @@ closure() {
 
 # stdbuf (with its preload library) makes testpmd's stdout line-buffered, so that log
 # timestamps (podman logs -t) tell when each line was printed.
-binaries="$testpmd $(command -v timeout) $(command -v date) $(command -v dash) $(command -v stdbuf)"
+# sleep paces the launcher's hugepage samples while testpmd runs.
+binaries="$testpmd $(command -v timeout) $(command -v date) $(command -v dash) $(command -v stdbuf) $(command -v sleep)"
 list=$context/files.txt
 : > "$list"
 for file in $binaries; do

@@ -38,6 +38,8 @@ def sysfs(tmp_path):
         device = root / 'bus' / 'pci' / 'devices' / address
         device.mkdir(parents=True)
         (device / 'numa_node').write_text('%d\n' % node)
+        (device / 'vendor').write_text('0x8086\n')
+        (device / 'device').write_text('0x10ca\n')
     return root
 
 
@@ -70,7 +72,8 @@ def test_sriov_vfs_and_cpuset_make_the_command_line_and_the_placement_line(tmp_p
     assert '--eth-peer=0,02:00:00:00:00:02' in testpmd and '--eth-peer=1,02:00:00:00:00:01' in testpmd
     pod = stats['pod']
     assert pod['cpus'] == '2-3,6' and pod['cpu_nodes'] == {'2': 0, '3': 0, '6': 1}
-    assert pod['nics'] == [{'pci': '0000:41:02.0', 'numa_node': 0}, {'pci': '0000:81:02.0', 'numa_node': 1}]
+    assert pod['nics'] == [{'pci': '0000:41:02.0', 'numa_node': 0, 'vendor': '8086', 'device': '10ca'},
+                           {'pci': '0000:81:02.0', 'numa_node': 1, 'vendor': '8086', 'device': '10ca'}]
     assert pod['hugepages']['node1']['2048kB'] == {'total': 512, 'free': 500}
     assert stats['exit']['rc'] == 124 and stats['exit']['elapsed_s'] >= 0
     assert stats['numa']['aligned'] is True
@@ -172,3 +175,12 @@ def test_no_sample_when_testpmd_ended_before_it(tmp_path, sysfs):
     result = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_DURATION': '30'})[0]
     assert '"event": "sample"' not in result.stdout
     assert result.returncode == 0
+
+
+def test_hugepage_files_are_named_after_the_pod(tmp_path, sysfs):
+    """Pods of one node share its hugetlbfs mount under podman and each launcher is PID 1: the prefix has the hostname."""
+    args = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'TESTPMD_VDEVS': 'net_null0'})[1]
+    with open('/proc/sys/kernel/hostname') as handle:
+        hostname = handle.read().strip()
+    prefix = args[args.index('--file-prefix') + 1]
+    assert prefix.startswith('testpmd_') and (hostname in prefix or '.' in hostname)
