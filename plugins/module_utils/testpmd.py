@@ -990,6 +990,7 @@ _RESOURCE = re.compile(r'^[a-z0-9]([-a-z0-9.]*[a-z0-9])?/[A-Za-z0-9]([-A-Za-z0-9
 _MAC = re.compile(r'^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$')
 _PCI = re.compile(r'^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$')
 _VDEV = re.compile(r'^net_[a-z_]+[0-9]+(,[^;\s]+)?$')
+_NAME_SUFFIX = re.compile(r'^-[a-z0-9]([-a-z0-9]{0,18}[a-z0-9])?$')
 HUGEPAGES_MOUNT = '/dev/hugepages'
 LAUNCHER = '/usr/local/bin/testpmd-launcher'
 
@@ -1020,22 +1021,32 @@ POD_DEFAULTS = {
     'extra_testpmd_args': [],
     'labels': {},
     'active_deadline_seconds': None,
+    # NUMA node the pod's hugepages must come from (the launcher passes EAL --socket-mem there
+    # and 0 elsewhere); None lets EAL choose.
+    'numa_node': None,
+    # The CPUs the pod is meant to get (a cpu-list, e.g. a node plan's proof pod CPUs): sets cpus to
+    # their count; the CPU manager (kubernetes) or the role's cpuset (podman) places the pod on them.
+    'cpuset': None,
+    # Appended to the default name (testpmd-<node><suffix>), so that several pods of one node differ.
+    'name_suffix': '',
 }
 
 
-def pod_name_for_node(node_name, prefix=POD_NAME_PREFIX):
-    """``<prefix>-<node>`` as a DNS label (RFC 1123, at most 63 characters), one per node.
+def pod_name_for_node(node_name, prefix=POD_NAME_PREFIX, suffix=''):
+    """``<prefix>-<node><suffix>`` as a DNS label (RFC 1123, at most 63 characters), one per node.
 
     Characters a label cannot hold (dots of an FQDN node name, upper case, _) become ``-``;
     a name that would be longer than 63 is cut and ends with 8 hex digits of the node
-    name's SHA-256, so that two long node names with the same beginning still give two pods.
+    name's SHA-256 (then the suffix), so that two long node names with the same beginning
+    still give two pods and the suffix (``-numa1``) is never cut off.
     """
     if not isinstance(node_name, str) or not node_name.strip():
         raise InvalidTestpmdInput('node_name must be the Kubernetes name of the node, got %r' % (node_name,))
     label = re.sub(r'-+', '-', re.sub(r'[^a-z0-9-]', '-', ('%s-%s' % (prefix, node_name.strip())).lower())).strip('-')
-    if len(label) > 63:
+    if len(label) + len(suffix) > 63:
         digest = hashlib.sha256(node_name.strip().encode('utf-8')).hexdigest()[:8]
-        label = label[:63 - len(digest) - 1].rstrip('-') + '-' + digest
+        label = label[:63 - len(digest) - 1 - len(suffix)].rstrip('-') + '-' + digest
+    label += suffix
     if not _DNS_LABEL.match(label):
         raise InvalidTestpmdInput('cannot make a pod name from node_name %r' % (node_name,))
     return label
@@ -1115,8 +1126,12 @@ def validate_pod_params(params):
         if not isinstance(spec['node_name'], str) or not _DNS_SUBDOMAIN.match(spec['node_name']):
             raise InvalidTestpmdInput('node_name must be the Kubernetes name of the node (a DNS subdomain: lowercase letters, '
                                       'digits, - and .; at most 253), got %r' % (spec['node_name'],))
+    if not isinstance(spec['name_suffix'], str) or (spec['name_suffix'] and not _NAME_SUFFIX.match(spec['name_suffix'])):
+        raise InvalidTestpmdInput('name_suffix must be empty or start with - followed by lowercase letters, digits and - '
+                                  '(at most 20), got %r' % (spec['name_suffix'],))
     if spec['name'] in (None, ''):
-        spec['name'] = pod_name_for_node(spec['node_name']) if spec['node_name'] else POD_NAME_PREFIX
+        spec['name'] = (pod_name_for_node(spec['node_name'], suffix=spec['name_suffix']) if spec['node_name']
+                        else POD_NAME_PREFIX + spec['name_suffix'])
     for key in ('name', 'namespace'):
         if not isinstance(spec[key], str) or not _DNS_LABEL.match(spec[key]):
             raise InvalidTestpmdInput('%s must be a DNS label (lowercase letters, digits, -; at most 63), got %r' % (key, spec[key]))
@@ -1124,7 +1139,22 @@ def validate_pod_params(params):
         raise InvalidTestpmdInput('image must be an image reference such as localhost/nfv-dpdk-testpmd:latest, got %r' % (spec['image'],))
     if spec['image_pull_policy'] not in ('Always', 'IfNotPresent', 'Never'):
         raise InvalidTestpmdInput('image_pull_policy must be one of Always, IfNotPresent, Never, got %r' % (spec['image_pull_policy'],))
-    spec['cpus'] = _int('cpus', spec['cpus'], 2, 1024)
+    if spec['cpuset'] not in (None, ''):
+        try:
+            wanted = CpuSet.parse(spec['cpuset']) if isinstance(spec['cpuset'], str) else CpuSet()
+        except CpuSetError:
+            wanted = CpuSet()
+        if not wanted:
+            raise InvalidTestpmdInput('cpuset must be a cpu-list such as 3 or 2-3, got %r' % (spec['cpuset'],))
+        if params.get('cpus') is not None and _int('cpus', params['cpus'], 1, 1024) != len(wanted):
+            raise InvalidTestpmdInput('cpus (%s) must be the number of CPUs in cpuset %s (%d), or left unset' % (
+                params['cpus'], spec['cpuset'], len(wanted)))
+        spec['cpuset'] = wanted.format()
+        spec['cpus'] = len(wanted)
+    else:
+        spec['cpuset'] = None
+    # One CPU is enough: the launcher runs the main and the forwarding lcore on it.
+    spec['cpus'] = _int('cpus', spec['cpus'], 1, 1024)
     quantity_bytes('memory', spec['memory'])
     if spec['hugepage_size'] not in HUGEPAGE_SIZES:
         raise InvalidTestpmdInput('hugepage_size must be one of %s, got %r' % (', '.join(HUGEPAGE_SIZES), spec['hugepage_size']))
@@ -1163,6 +1193,8 @@ def validate_pod_params(params):
     spec['total_num_mbufs'] = _int('total_num_mbufs', spec['total_num_mbufs'], 1024)
     for key in ('extra_eal_args', 'extra_testpmd_args'):
         spec[key] = _strings(key, spec[key]) if not isinstance(spec[key], str) else spec[key].split()
+    if spec['numa_node'] is not None:
+        spec['numa_node'] = _int('numa_node', spec['numa_node'], 0, 1023)
     if spec['active_deadline_seconds'] is None:
         spec['active_deadline_seconds'] = spec['duration'] + 300
     spec['active_deadline_seconds'] = _int('active_deadline_seconds', spec['active_deadline_seconds'], spec['duration'] + 1)
@@ -1196,6 +1228,9 @@ def pod_manifest(params=None):
         {'name': 'TESTPMD_EXTRA_EAL_ARGS', 'value': ' '.join(spec['extra_eal_args'])},
         {'name': 'TESTPMD_EXTRA_ARGS', 'value': ' '.join(spec['extra_testpmd_args'])},
     ]
+    if spec['numa_node'] is not None:
+        env.append({'name': 'TESTPMD_NUMA_NODE', 'value': str(spec['numa_node'])})
+        env.append({'name': 'TESTPMD_HUGEPAGES_MB', 'value': str(quantity_bytes('hugepages', spec['hugepages']) // 1024 ** 2)})
     labels = {'app.kubernetes.io/name': 'testpmd', 'app.kubernetes.io/part-of': 'nfv.dpdk'}
     labels.update(dict((str(key), str(value)) for key, value in spec['labels'].items()))
     metadata = {'name': spec['name'], 'namespace': spec['namespace'], 'labels': labels}
@@ -1238,7 +1273,8 @@ def podman_manifest(manifest, hugepages_dir=HUGEPAGES_MOUNT, pci_devices=None, v
     hostPath CharDevice, the device plugin's PCIDEVICE_* variable is set from
     ``pci_devices``, extended resources and scheduling fields are dropped.
     podman kube play cannot pin a container to CPUs (a cpu limit is a quota): ``cpuset``
-    (a cpu-list) tells the launcher which CPUs to give testpmd instead. The cpu limit
+    (a cpu-list, one CPU or more) tells the launcher which CPUs to give testpmd (the
+    dpdk_testpmd role also sets the container's cgroup cpuset before it starts). The cpu limit
     is dropped: as a CFS quota it throttles a busy-polling DPDK process even when the
     quota equals its CPUs (measured on the lab node: 2.0 M instead of 3.5 M packets in
     20 s with CPUQuota=200% on 2 CPUs), which is why kubelets leave the quota off for
@@ -1266,8 +1302,6 @@ def podman_manifest(manifest, hugepages_dir=HUGEPAGES_MOUNT, pci_devices=None, v
             cpus = CpuSet()
         if not isinstance(cpuset, str) or not cpus:
             raise InvalidTestpmdInput('cpuset must be a cpu-list such as 2-3 or 2,4, got %r' % (cpuset,))
-        if len(cpus) < 2:
-            raise InvalidTestpmdInput('cpuset must hold at least 2 CPUs (one main, one forwarding), got %r' % (cpuset,))
         cpuset = cpus.format()
     pod = copy.deepcopy(manifest)
     spec = pod['spec']

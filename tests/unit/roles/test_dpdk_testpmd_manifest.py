@@ -168,7 +168,7 @@ def test_podman_rewrite_maps_hugepages_and_vfio_devices():
 
 @pytest.mark.parametrize('overrides,message', [
     ({}, 'testpmd needs ports'),
-    ({'dpdk_testpmd_vdevs': ['net_null0'], 'dpdk_testpmd_cpus': 1}, 'cpus must be between 2'),
+    ({'dpdk_testpmd_vdevs': ['net_null0'], 'dpdk_testpmd_cpus': 0}, 'cpus must be between 1'),
     ({'dpdk_testpmd_vdevs': ['net_null0'], 'dpdk_testpmd_cpus': '1.5'}, 'cpus must be an integer'),
     ({'dpdk_testpmd_vdevs': ['net_null0'], 'dpdk_testpmd_hugepages': '3Mi'}, 'must be a positive multiple of hugepage_size'),
     ({'dpdk_testpmd_vdevs': ['net_null0'], 'dpdk_testpmd_hugepage_size': '4Mi'}, 'hugepage_size must be one of 2Mi, 1Gi'),
@@ -210,7 +210,10 @@ def test_podman_cpuset_goes_to_the_launcher():
     assert env['TESTPMD_CPUS'] == '2-3'
     unpinned = FILTERS['testpmd_podman_manifest'](manifest(dpdk_testpmd_vdevs=['net_null0']), '/dev/hugepages', [], [], '')
     assert 'TESTPMD_CPUS' not in [item['name'] for item in unpinned['spec']['containers'][0]['env']]
-    for bad in ('3', 'two', '1-'):
+    # one CPU is enough: the launcher runs the main and the forwarding lcore on it
+    one = FILTERS['testpmd_podman_manifest'](manifest(dpdk_testpmd_vdevs=['net_null0'], dpdk_testpmd_cpus=1), '/dev/hugepages', [], [], '3')
+    assert dict((item['name'], item['value']) for item in one['spec']['containers'][0]['env'])['TESTPMD_CPUS'] == '3'
+    for bad in ('two', '1-', '-1'):
         with pytest.raises(AnsibleFilterError, match='cpuset must'):
             FILTERS['testpmd_podman_manifest'](manifest(dpdk_testpmd_vdevs=['net_null0']), '/dev/hugepages', [], [], bad)
 
@@ -295,3 +298,63 @@ def test_podman_pods_are_not_pinned_and_keep_the_plain_name():
 def test_a_node_name_kubernetes_cannot_have_is_refused_with_the_field_named(node):
     with pytest.raises(AnsibleFilterError, match='node_name must be the Kubernetes name of the node'):
         manifest(dpdk_testpmd_vdevs=['net_null0'], dpdk_testpmd_k8s_node_name=node)
+
+
+# One pod per NUMA node of a node plan (dpdk_testpmd_numa_pods): the parameters the role gives the filter.
+NUMA_POD = dict(node_name='lab-node', name_suffix='-numa1', cpuset='3', numa_node=1, sriov_resource='nfv.dpdk/dpdk_numa1',
+                sriov_count=1, hugepage_size='2Mi', hugepages='256Mi', forward_mode='mac', eth_peers=['02:00:00:00:41:00'],
+                duration=20)
+
+
+@pytest.mark.parametrize('version', KUBERNETES_VERSIONS)
+def test_numa_pod_is_a_valid_guaranteed_pod_with_one_cpu(version):
+    pod = FILTERS['testpmd_pod_manifest'](NUMA_POD)
+    kubernetes_validate.validate(pod, version, strict=True)
+    resources = pod['spec']['containers'][0]['resources']
+    # Guaranteed with an integer CPU count: the static CPU manager gives the container exclusive CPUs.
+    assert resources['requests'] == resources['limits']
+    assert resources['limits']['cpu'] == '1'
+    assert resources['limits']['hugepages-2Mi'] == '256Mi' and resources['limits']['nfv.dpdk/dpdk_numa1'] == '1'
+    assert pod['metadata']['name'] == 'testpmd-lab-node-numa1'
+    assert _pinned_nodes(pod) == [('metadata.name', 'In', ['lab-node'])]
+    env = dict((item['name'], item['value']) for item in pod['spec']['containers'][0]['env'])
+    assert env['TESTPMD_NUMA_NODE'] == '1' and env['TESTPMD_HUGEPAGES_MB'] == '256'
+    assert env['TESTPMD_PCI_ENV'] == 'PCIDEVICE_NFV_DPDK_DPDK_NUMA1'
+    assert env['TESTPMD_ETH_PEERS'] == '02:00:00:00:41:00'
+
+
+@pytest.mark.parametrize('version', KUBERNETES_VERSIONS)
+def test_numa_pod_for_podman_is_valid_and_names_its_vf_and_cpus(version):
+    pod = FILTERS['testpmd_podman_manifest'](FILTERS['testpmd_pod_manifest'](dict(NUMA_POD, node_name=None)),
+                                             '/dev/hugepages', ['0000:81:10.0'], ['61'], '3')
+    kubernetes_validate.validate(pod, version, strict=True)
+    assert pod['metadata']['name'] == 'testpmd-numa1'
+    env = dict((item['name'], item['value']) for item in pod['spec']['containers'][0]['env'])
+    assert env['TESTPMD_CPUS'] == '3' and env['PCIDEVICE_NFV_DPDK_DPDK_NUMA1'] == '0000:81:10.0'
+    assert env['TESTPMD_NUMA_NODE'] == '1' and env['TESTPMD_HUGEPAGES_MB'] == '256'
+    assert 'affinity' not in pod['spec']
+
+
+def test_numa_pods_of_one_node_get_two_names_also_when_the_node_name_is_cut():
+    long_node = 'worker-' + 'x' * 70 + '.example.com'
+    names = [FILTERS['testpmd_pod_manifest'](dict(NUMA_POD, node_name=long_node, name_suffix='-numa%d' % node,
+                                                  numa_node=node))['metadata']['name'] for node in (0, 1)]
+    assert names[0] != names[1] and all(len(name) <= 63 and name.endswith('-numa%d' % node) for name, node in zip(names, (0, 1)))
+
+
+def test_cpuset_sets_the_cpu_count():
+    assert FILTERS['testpmd_pod_manifest'](dict(NUMA_POD, cpuset='2-3,6'))['spec']['containers'][0]['resources']['limits']['cpu'] == '3'
+    assert FILTERS['testpmd_pod_manifest'](dict(NUMA_POD, cpuset='2-3', cpus=2))['spec']['containers'][0]['resources']['limits']['cpu'] == '2'
+
+
+@pytest.mark.parametrize('overrides,message', [
+    ({'cpuset': '3', 'cpus': 2}, r'cpus \(2\) must be the number of CPUs in cpuset 3 \(1\)'),
+    ({'cpuset': 'three'}, 'cpuset must be a cpu-list'),
+    ({'numa_node': -1}, 'numa_node must be between 0'),
+    ({'numa_node': 'one'}, 'numa_node must be an integer'),
+    ({'name_suffix': 'numa1'}, 'name_suffix must be empty or start with -'),
+    ({'name_suffix': '-NUMA'}, 'name_suffix must be empty or start with -'),
+])
+def test_bad_numa_pod_parameters_are_refused_with_the_field_named(overrides, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        FILTERS['testpmd_pod_manifest'](dict(NUMA_POD, **overrides))
