@@ -211,3 +211,151 @@ def plan_partition(topology, isolated_cpus=None, reserved_cpus=None, isolated_co
                                 'threads; isolate whole cores or set allow_split_cores=true'
                                 % (what, isolated.format(), ' '.join('(%s)' % core.format() for core in split)))
     return CpuPartition(isolated, reserved, split)
+
+
+# -- node plans (nfv.dpdk.node_plan): whole cores, CPU 0's core reserved, NIC nodes first ------------------
+
+def _core_of(topology, cpu):
+    return topology.siblings.get(cpu, CpuSet([cpu]))
+
+
+def check_whole_cores(topology, option, cpus):
+    """Refuse a cpu-list that holds some but not all threads of a core, naming the CPU and its sibling."""
+    for core in topology.split_cores(cpus):
+        inside = sorted(core & cpus)
+        outside = sorted(core - cpus)
+        raise CpuPartitionError('%s: CPU %d is listed but its SMT sibling %s is not (core %s): list whole cores, '
+                                'both threads or neither' % (option, inside[0], ','.join(str(c) for c in outside),
+                                                             core.format()))
+
+
+def default_reserved(topology, cores_per_node=1, option='reserved_cores_per_node'):
+    """CPU 0's whole core plus ``cores_per_node`` whole cores on every NUMA node with online CPUs.
+
+    CPU 0's core counts for its own node; on each node the lowest cores are taken.
+    """
+    if cores_per_node < 1:
+        raise CpuPartitionError('%s: must be at least 1, got %d' % (option, cores_per_node))
+    reserved = CpuSet()
+    first = _core_of(topology, 0) if 0 in topology.online else CpuSet()
+    for node, cores in sorted(_node_cores(topology).items()):
+        taken = [core for core in cores if core == first]
+        for core in cores:
+            if len(taken) >= cores_per_node:
+                break
+            if core not in taken:
+                taken.append(core)
+        if len(taken) < cores_per_node:
+            raise CpuPartitionError('%s: %d cores asked on NUMA node %d but it has only %d online cores (CPUs %s)'
+                                    % (option, cores_per_node, node, len(cores), topology.node_cpus(node).format()))
+        for core in taken:
+            reserved = reserved | core
+    return reserved
+
+
+def isolate_nic_nodes_first(topology, free, count, nic_nodes, option='isolated_count'):
+    """``count`` CPUs of ``free`` in whole cores: balanced over ``nic_nodes`` first, then over the other nodes.
+
+    Within a node the lowest cores come first; a core that would overshoot ``count``
+    is passed over for a smaller one (a core with an offline sibling), and when no
+    whole core fits the count is refused.
+    """
+    if count < 1:
+        raise CpuPartitionError('%s: must be at least 1, got %d' % (option, count))
+    by_node = dict((node, [core for core in cores if core <= free])
+                   for node, cores in _node_cores(topology).items())
+    available = sum(len(core) for cores in by_node.values() for core in cores)
+    if count > available:
+        raise CpuPartitionError('%s: %d CPUs asked but only %d can be isolated in whole cores (online CPUs: %s, '
+                                'not reserved: %s)' % (option, count, available, topology.online.format(),
+                                                       free.format()))
+    isolated = CpuSet()
+    taken = dict((node, 0) for node in by_node)
+    groups = [sorted(node for node in by_node if node in nic_nodes),
+              sorted(node for node in by_node if node not in nic_nodes)]
+    for group in groups:
+        while len(isolated) < count:
+            left = count - len(isolated)
+            fitting = [(node, core) for node in group for core in by_node[node] if len(core) <= left]
+            if not fitting:
+                break
+            nodes = sorted(set(node for node, _core in fitting), key=lambda n: (taken[n], n))
+            node = nodes[0]
+            core = [core for candidate, core in fitting if candidate == node][0]
+            by_node[node].remove(core)
+            isolated = isolated | core
+            taken[node] += len(core)
+    if len(isolated) < count:
+        raise CpuPartitionError('%s: %d CPUs cannot be isolated in whole cores (%d threads per core): the free cores '
+                                'give %s; use a multiple of %d'
+                                % (option, count, topology.threads_per_core(),
+                                   ' '.join('(%s)' % core.format() for cores in by_node.values() for core in cores)
+                                   or 'none', topology.threads_per_core()))
+    return isolated
+
+
+def plan_node_partition(topology, nic_nodes, reserved_cpus=None, isolated_cpus=None, reserved_cores_per_node=1,
+                        isolated_count=None):
+    """Reserved and isolated CPUs of a node plan; raises CpuPartitionError naming the option at fault.
+
+    - reserved: ``reserved_cpus`` as given, else ``default_reserved``; when only
+      ``isolated_cpus`` is given, every online CPU it leaves out.
+    - isolated: ``isolated_cpus`` as given, else ``isolated_count`` CPUs of the
+      non-reserved ones (NIC nodes first), else every online CPU not reserved.
+    Whole cores only; CPU 0 may be isolated only when ``isolated_cpus`` names it;
+    every NIC node must get isolated CPUs.
+    """
+    online = topology.online
+    if isolated_cpus is not None and isolated_count is not None:
+        raise CpuPartitionError('isolated_cpus and isolated_count: give the isolated CPUs as a list or as a count, '
+                                'not both')
+    reserved = isolated = None
+    if reserved_cpus is not None:
+        reserved = parse_cpus('reserved_cpus', reserved_cpus)
+        if not reserved:
+            raise CpuPartitionError('reserved_cpus: must name at least one CPU (online CPUs: %s)' % online.format())
+        _check_known(topology, 'reserved_cpus', reserved)
+        check_whole_cores(topology, 'reserved_cpus', reserved)
+    if isolated_cpus is not None:
+        isolated = parse_cpus('isolated_cpus', isolated_cpus)
+        if not isolated:
+            raise CpuPartitionError('isolated_cpus: must name at least one CPU (online CPUs: %s)' % online.format())
+        _check_known(topology, 'isolated_cpus', isolated)
+        check_whole_cores(topology, 'isolated_cpus', isolated)
+    if reserved is not None and isolated is not None:
+        overlap = reserved & isolated
+        if overlap:
+            raise CpuPartitionError('reserved_cpus and isolated_cpus overlap on CPUs %s: a CPU is either reserved or '
+                                    'isolated' % overlap.format())
+    if reserved is None:
+        reserved = online - isolated if isolated is not None else default_reserved(topology, reserved_cores_per_node)
+        reserved_option = 'isolated_cpus' if isolated is not None else 'reserved_cores_per_node'
+    else:
+        reserved_option = 'reserved_cpus'
+    if not reserved:
+        raise CpuPartitionError('isolated_cpus: %s holds every online CPU (%s), which leaves none reserved for the '
+                                'kernel and system services' % (isolated.format(), online.format()))
+    if isolated is None:
+        free = online - reserved
+        if not free:
+            raise CpuPartitionError('%s: %s reserves every online CPU (%s), which leaves nothing to isolate'
+                                    % (reserved_option, reserved.format(), online.format()))
+        if isolated_count is not None:
+            isolated = isolate_nic_nodes_first(topology, free, isolated_count, nic_nodes)
+            isolated_option = 'isolated_count'
+        else:
+            isolated = free
+            isolated_option = reserved_option
+        if 0 in isolated:
+            raise CpuPartitionError('%s: CPU 0 would be isolated (%s does not hold it): keep CPU 0 and its core reserved '
+                                    '(the kernel keeps timekeeping and unmovable work there), or name CPU 0 in '
+                                    'isolated_cpus explicitly' % (reserved_option, reserved.format()))
+    else:
+        isolated_option = 'isolated_cpus'
+    for node in sorted(nic_nodes):
+        if not isolated & topology.node_cpus(node):
+            raise CpuPartitionError('%s: NUMA node %d has a DPDK NIC but no isolated CPU (isolated CPUs: %s, node %d '
+                                    'CPUs: %s): DPDK threads on another node would cross the interconnect for every '
+                                    'packet' % (isolated_option, node, isolated.format(), node,
+                                                topology.node_cpus(node).format() or 'none'))
+    return CpuPartition(isolated, reserved, [])
