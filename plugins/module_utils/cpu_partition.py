@@ -253,44 +253,51 @@ def default_reserved(topology, cores_per_node=1, option='reserved_cores_per_node
     return reserved
 
 
+def _reachable(sizes, target):
+    """Whether some of the core sizes ``sizes`` add up to exactly ``target`` (subset sum on an int bitset)."""
+    bits = 1
+    for size in sizes:
+        bits |= bits << size
+    return target >= 0 and bool(bits >> target & 1)
+
+
 def isolate_nic_nodes_first(topology, free, count, nic_nodes, option='isolated_count'):
     """``count`` CPUs of ``free`` in whole cores: balanced over ``nic_nodes`` first, then over the other nodes.
 
-    Within a node the lowest cores come first; a core that would overshoot ``count``
-    is passed over for a smaller one (a core with an offline sibling), and when no
-    whole core fits the count is refused.
+    Within a node the lowest cores come first. Cores with an offline sibling have
+    fewer threads, so a core is taken only when the rest of the count can still be
+    made of whole cores (a subset sum over the cores left); a count no set of whole
+    cores gives is refused.
     """
     if count < 1:
         raise CpuPartitionError('%s: must be at least 1, got %d' % (option, count))
-    by_node = dict((node, [core for core in cores if core <= free])
-                   for node, cores in _node_cores(topology).items())
+    by_node = dict((node, [core for core in cores if core <= free]) for node, cores in _node_cores(topology).items())
     available = sum(len(core) for cores in by_node.values() for core in cores)
     if count > available:
         raise CpuPartitionError('%s: %d CPUs asked but only %d can be isolated in whole cores (online CPUs: %s, '
                                 'not reserved: %s)' % (option, count, available, topology.online.format(),
                                                        free.format()))
+    if not _reachable([len(core) for cores in by_node.values() for core in cores], count):
+        threads = topology.threads_per_core()
+        raise CpuPartitionError('%s: %d CPUs cannot be isolated in whole cores (%d threads per core): the free cores '
+                                'are %s; use a multiple of %d'
+                                % (option, count, threads,
+                                   ' '.join('(%s)' % core.format() for cores in by_node.values() for core in cores),
+                                   threads))
     isolated = CpuSet()
     taken = dict((node, 0) for node in by_node)
-    groups = [sorted(node for node in by_node if node in nic_nodes),
-              sorted(node for node in by_node if node not in nic_nodes)]
-    for group in groups:
-        while len(isolated) < count:
-            left = count - len(isolated)
-            fitting = [(node, core) for node in group for core in by_node[node] if len(core) <= left]
-            if not fitting:
+    while len(isolated) < count:
+        left = count - len(isolated)
+        remaining = [(node, core) for node in by_node for core in by_node[node]]
+        # NIC nodes first, then the node with the fewest isolated CPUs so far, then the lowest core.
+        remaining.sort(key=lambda item: (item[0] not in nic_nodes, taken[item[0]], item[0], min(item[1])))
+        for node, core in remaining:
+            rest = [len(other) for other_node, other in remaining if other is not core]
+            if len(core) <= left and _reachable(rest, left - len(core)):
                 break
-            nodes = sorted(set(node for node, _core in fitting), key=lambda n: (taken[n], n))
-            node = nodes[0]
-            core = [core for candidate, core in fitting if candidate == node][0]
-            by_node[node].remove(core)
-            isolated = isolated | core
-            taken[node] += len(core)
-    if len(isolated) < count:
-        raise CpuPartitionError('%s: %d CPUs cannot be isolated in whole cores (%d threads per core): the free cores '
-                                'give %s; use a multiple of %d'
-                                % (option, count, topology.threads_per_core(),
-                                   ' '.join('(%s)' % core.format() for cores in by_node.values() for core in cores)
-                                   or 'none', topology.threads_per_core()))
+        by_node[node].remove(core)
+        isolated = isolated | core
+        taken[node] += len(core)
     return isolated
 
 
