@@ -138,6 +138,9 @@ def _vf_attribute_items(pf):
             continue
         pairs = argv[position + 2:]
         current = vfs.get(index) or {}
+        if current.get('planned'):
+            # A VF still to be created: the VF count item names it.
+            continue
         for key, value in zip(pairs[0::2], pairs[1::2]):
             attribute = {'state': 'link_state', 'rate': 'max_tx_rate'}.get(key, key)
             found = current.get(attribute)

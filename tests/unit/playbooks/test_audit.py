@@ -103,7 +103,112 @@ def run_audit(tmp_path, node, *extra, **kwargs):
         (bindir / 'ip').write_text('#!%s\n%s' % (sys.executable, FAKE_IP))
         (bindir / 'ip').chmod(0o755)
     env['PATH'] = '%s%s%s' % (bindir, os.pathsep, env.get('PATH', ''))
+    env.update(kwargs.get('env', {}))
     argv = [ANSIBLE_PLAYBOOK, '-i', str(inventory), PLAYBOOK] + list(kwargs.get('argv', ['--check']))
     for item in extra:
         argv += ['-e', item]
     return subprocess.run(argv, cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
+def task_lines(stdout, task):
+    """The msg list TASK [task] printed (default callback) for the one host."""
+    match = re.search(r'^TASK \[%s\] \*+\n(.*?)(?=^(?:TASK|PLAY|PLAY RECAP) )' % re.escape(task), stdout, re.M | re.S)
+    assert match, 'task %r not in the output:\n%s' % (task, stdout)
+    block = match.group(1)
+    return json.loads(block[block.index('{'):block.rindex('}') + 1])['msg']
+
+
+def custom_stats(stdout):
+    """The set_stats data the default callback prints with show_custom_stats."""
+    match = re.search(r'^CUSTOM STATS: \*+\n\s*RUN: (\{.*\})\s*$', stdout, re.M)
+    assert match, stdout[-3000:]
+    return json.loads(match.group(1))
+
+
+def audit(tmp_path, node, *extra):
+    before = node.snapshot()
+    proc = run_audit(tmp_path, node, *extra, env={'ANSIBLE_SHOW_CUSTOM_STATS': '1'})
+    assert node.snapshot() == before, 'the audit changed the node'
+    return proc
+
+
+def test_in_sync_node(tmp_path):
+    node = prepared_node(str(tmp_path / 'node'))
+    proc = audit(tmp_path, node, 'audit_fail_on_drift=true')
+    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-3000:]
+    assert task_lines(proc.stdout, 'Show the verdict and one line per drift item') == [
+        '%s: IN SYNC (audited: iommu_grub, hugepages, sriov_vfs)' % HOST]
+    report = tmp_path / 'dpdk-audit' / (HOST + '.json')
+    record = json.loads(report.read_text())
+    assert record == {'host': HOST, 'in_sync': True, 'verdict': 'in sync', 'drift': [], 'report_file': str(report),
+                      'areas': ['iommu_grub', 'hugepages', 'sriov_vfs']}
+    assert custom_stats(proc.stdout) == {'dpdk_audit': {HOST: record}}
+
+
+DRIFT_LINES = [
+    'DRIFT kernel arguments (iommu_grub): expected intel_iommu=on iommu=pt, found configured iommu=pt, '
+    'running iommu=pt -> fix: site.yml --tags kernel,reboot',
+    'DRIFT kernel arguments (hugepages): configured but not running: expected default_hugepagesz=1G hugepagesz=1G '
+    'hugepages=1:4, found running (none) -> fix: site.yml --tags kernel,reboot (reboots into the configured arguments)',
+    'DRIFT hugepages 1G on node 1: expected 4 pages, found 2 pages -> fix: site.yml --tags hugepages',
+    'DRIFT PF 0000:af:00.0 VF 1 mac: expected 02:00:00:00:af:01, found 02:00:00:00:af:99 -> fix: site.yml --tags sriov',
+]
+
+
+@pytest.fixture
+def drifted_node(tmp_path):
+    """Changed by hand: an IOMMU argument removed from GRUB and from the running kernel, the hugepage
+    arguments configured but not booted, two pages of node 1 freed, VF 1's MAC changed."""
+    return prepared_node(str(tmp_path / 'node'), grub_args=PREPARED_ARGS.replace('intel_iommu=on ', ''),
+                         running_args='iommu=pt', node1_pages=2, vf1_mac='02:00:00:00:af:99')
+
+
+def test_drifted_node(tmp_path, drifted_node):
+    proc = audit(tmp_path, drifted_node)
+    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-3000:]
+    lines = task_lines(proc.stdout, 'Show the verdict and one line per drift item')
+    assert lines == ['%s: DRIFTED, 4 items (audited: iommu_grub, hugepages, sriov_vfs)' % HOST] + DRIFT_LINES
+    record = json.loads((tmp_path / 'dpdk-audit' / (HOST + '.json')).read_text())
+    assert record['in_sync'] is False and record['verdict'] == 'drifted'
+    assert [item['area'] for item in record['drift']] == ['kernel', 'reboot', 'hugepages', 'sriov']
+    assert record['drift'][3] == {'area': 'sriov', 'what': 'PF 0000:af:00.0 VF 1 mac', 'expected': '02:00:00:00:af:01',
+                                  'found': '02:00:00:00:af:99', 'fix': 'site.yml --tags sriov'}
+    assert custom_stats(proc.stdout) == {'dpdk_audit': {HOST: record}}
+
+
+def test_drift_fails_the_run_when_asked(tmp_path, drifted_node):
+    proc = audit(tmp_path, drifted_node, 'audit_fail_on_drift=true')
+    assert proc.returncode == 2, proc.stdout[-5000:]
+    # The host was audited (its lines and its record) before the failure.
+    assert task_lines(proc.stdout, 'Show the verdict and one line per drift item')[1:] == DRIFT_LINES
+    assert (tmp_path / 'dpdk-audit' / (HOST + '.json')).exists()
+    assert 'Drifted: %s (audit_fail_on_drift is true)' % HOST in proc.stdout
+
+
+def test_vf_count_drift_by_tag(tmp_path):
+    # One VF removed by hand; --tags sriov audits that phase alone.
+    node = prepared_node(str(tmp_path / 'node'), vfs=1, grub_args='', running_args='')
+    before = node.snapshot()
+    proc = run_audit(tmp_path, node, argv=['--check', '--tags', 'sriov'])
+    assert node.snapshot() == before
+    assert proc.returncode == 0, proc.stdout[-5000:]
+    assert task_lines(proc.stdout, 'Show the verdict and one line per drift item') == [
+        '%s: DRIFTED, 1 item (audited: sriov_vfs)' % HOST,
+        'DRIFT PF 0000:af:00.0 VF count: expected 2 VFs, found 1 VFs -> fix: site.yml --tags sriov']
+
+
+def test_refused_without_check_mode(tmp_path):
+    node = prepared_node(str(tmp_path / 'node'))
+    before = node.snapshot()
+    proc = run_audit(tmp_path, node, argv=[])
+    assert proc.returncode == 2
+    assert 'run it with --check (AWX: job type Check)' in proc.stdout
+    assert node.snapshot() == before
+    assert not (tmp_path / 'dpdk-audit').exists()
+
+
+def test_no_host(tmp_path):
+    node = prepared_node(str(tmp_path / 'node'))
+    proc = run_audit(tmp_path, node, 'dpdk_audit_hosts=nonesuch')
+    assert proc.returncode == 2
+    assert "No inventory host matches 'nonesuch'" in proc.stdout
