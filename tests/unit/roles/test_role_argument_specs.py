@@ -62,6 +62,15 @@ def module_main_keywords(module):
 
 
 # role, variable, the module's options its entries must match, module-level constraints of those options
+def _proof_pod_options():
+    """The entries of node_plan's proof_pods (its RETURN sample) as options: every key required but resource (null for a PF)."""
+    sample = yaml.safe_load(node_plan.RETURN)['proof_pods']['sample'][0]
+    kinds = {int: 'int', str: 'str', list: 'list'}
+    return dict((key, dict({'type': kinds[type(value)], 'required': key != 'resource'},
+                           **({'elements': 'str'} if isinstance(value, list) else {})))
+                for key, value in sample.items())
+
+
 MIRRORS = [
     ('dpdk_node', 'dpdk_node_sriov_pfs', sriov_vfs.ARGUMENT_SPEC['pfs']['options'], {}),
     ('dpdk_node', 'dpdk_node_hugepages_pools', hugepages.ARGUMENT_SPEC['pools']['options'], {}),
@@ -71,6 +80,8 @@ MIRRORS = [
     # A dict of the module's options (all but nics), passed as the module's arguments.
     ('dpdk_node', 'dpdk_node_plan', node_plan.ARGUMENT_SPEC, {'mutually_exclusive': node_plan.MUTUALLY_EXCLUSIVE}),
     ('kubelet_cpu_manager', 'kubelet_cpu_manager_reserved_memory', kubelet_config.ARGUMENT_SPEC['reserved_memory']['options'], {}),
+    # The node plan's proof pods, which the testpmd role runs one pod per entry of.
+    ('dpdk_testpmd', 'dpdk_testpmd_numa_pods', _proof_pod_options(), {}),
 ]
 
 # dict / list-of-dict variables whose keys are free (label names, environment variables, kubelet
@@ -78,6 +89,7 @@ MIRRORS = [
 FREE_FORM = {
     'dpdk_node_gate_resources': 'extended resource names (compared with the node status.allocatable)',
     'dpdk_testpmd_labels': 'Pod label names',
+    'dpdk_testpmd_expected_pmds': 'PCI vendor:device ids',
     'dpdk_testpmd_node_selector': 'node label names',
     'dpdk_testpmd_podman_env': 'environment variable names',
     'kubelet_cpu_manager_policy_options': 'cpuManagerPolicyOptions names (kubelet_config: type dict)',
