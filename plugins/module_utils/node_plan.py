@@ -108,10 +108,6 @@ def spread_reserved_memory(total_bytes, nodes):
     return entries
 
 
-def _cpus_text(cpus):
-    return cpus.format() or 'none'
-
-
 class NodePlan:
     """The plan of one node from the module's parameters; ``build()`` returns the result dict."""
 
@@ -243,9 +239,10 @@ class NodePlan:
             isolated & topology.node_cpus(node) and any(pool['node'] == node and pool['count'] for pool in pools)
             for node in nic_nodes)
 
+        nic_lines = ['%s (%s) on NUMA node %d' % (nic['device'].address, nic['interface'] or 'no netdev', nic['node'])
+                     for nic in nics]
         self.summary[:0] = [
-            'NICs: %s' % ', '.join('%s (%s) on NUMA node %d' % (nic['device'].address, nic['interface'] or 'no netdev',
-                                                                  nic['node']) for nic in nics),
+            'NICs: %s' % ', '.join(nic_lines),
             'reserved CPUs %s: %s' % (reserved.format(), self._reserved_reason()),
             'isolated CPUs %s: %s' % (isolated.format(), self._isolated_reason(nic_nodes)),
             'hugepages: %s in %s pages on each NIC node (%s; %s), none planned on the other nodes'

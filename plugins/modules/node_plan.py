@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: node_plan
 short_description: Plan CPUs, hugepages, kubelet settings and VFs of a DPDK node from its live topology
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - nfv.dpdk maintainers (@nfv-dpdk)
 description:
