@@ -34,7 +34,7 @@ from ansible_collections.nfv.dpdk.plugins.module_utils.hugepage_pool import (
 from ansible_collections.nfv.dpdk.plugins.module_utils.kubelet import (
     Machine, Quantity, QuantityError, format_quantity, validate as validate_kubelet,
 )
-from ansible_collections.nfv.dpdk.plugins.module_utils.pci import SriovCapabilityError, is_bifurcated
+from ansible_collections.nfv.dpdk.plugins.module_utils.pci import SriovCapabilityError, is_bifurcated, route_interfaces
 from ansible_collections.nfv.dpdk.plugins.module_utils.sriov import resolve_device
 from ansible_collections.nfv.dpdk.plugins.module_utils.sriov_device_plugin import (
     InvalidSriovPlan, format_vf_range, validate_resources,
@@ -387,6 +387,13 @@ class NodePlan:
                 pf_devices.append(device.address)
                 self.summary.append('%s: no VFs (vfs_per_pf 0 or no SR-IOV); the PF itself goes to vfio-pci'
                                     % device.address)
+                routed = sorted(set(device.netdevs) & route_interfaces(self.fs))
+                if routed:
+                    # driver_bind refuses it when it runs; saying so now spares a prepared node that cannot finish.
+                    self.warnings.append('%s: %s carries a route (%s): binding the PF to vfio-pci would cut the node '
+                                         'off that network, and nfv.dpdk.driver_bind refuses it; give a NIC the node '
+                                         'does not reach the network through' % (field, device.address,
+                                                                                 ', '.join(routed)))
         macs = [vf['mac'] for pf in pfs for vf in pf['vfs']]
         if len(set(macs)) != len(macs):
             raise NodePlanError('vfs_per_pf: two VFs would get the same derived MAC; this node cannot use derived MACs')

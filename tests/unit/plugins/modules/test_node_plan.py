@@ -139,6 +139,8 @@ def test_vm_single_node_no_smt_no_1g_pages_no_sriov(fake_host, run_module):
     assert result['proof_pods'] == [{'numa_node': 0, 'cpus': '1', 'pci_devices': [VM_NIC], 'macs': [],
                                      'resource': None, 'hugepage_size': '2M', 'hugepages': '1Gi'}]
     assert result['aligned'] is True
+    # eth0 carries the VM's default route: the plan says so before driver_bind would refuse it.
+    assert any('nics[0]: %s carries a route (eth0)' % VM_NIC in warning for warning in result['warnings'])
 
 
 def test_cx5_vfs_stay_on_mlx5_core(fake_host, run_module):
