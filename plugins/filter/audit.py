@@ -144,6 +144,9 @@ def _vf_attribute_items(pf):
         for key, value in zip(pairs[0::2], pairs[1::2]):
             attribute = {'state': 'link_state', 'rate': 'max_tx_rate'}.get(key, key)
             found = current.get(attribute)
+            if isinstance(found, bool):
+                # ip link spells spoofchk and trust on/off, the PF reports them as booleans.
+                found = 'on' if found else 'off'
             items.append(_item('sriov', 'PF %s VF %d %s' % (pf.get('address'), index, key), str(value),
                                'none' if found is None else str(found)))
     return items
