@@ -91,11 +91,14 @@ def none(text):
 
 
 def _cpu_isolation_files(result):
+    items = []
     files = [path for path in result.get('files') or [] if not path.startswith(_BOOT_FILES)]
-    if not files:
-        return []
-    return [_item('kernel', 'CPU isolation files (systemd, irqbalance)', 'as configured',
-                  'would change: %s' % ', '.join(files))]
+    if files:
+        items.append(_item('kernel', 'CPU isolation files (systemd, irqbalance)', 'as configured',
+                           'would change: %s' % ', '.join(files)))
+    for sentence in result.get('systemd_stale') or []:
+        items.append(_item('kernel', 'CPU isolation in systemd', 'applied', 'not applied: %s' % sentence))
+    return items
 
 
 def _pool_items(result):

@@ -42,11 +42,14 @@ def test_configured_but_not_running_is_a_pending_reboot():
 
 def test_cpu_isolation_files_besides_the_boot_configuration():
     result = {'changed': True, 'kernel_args': ['isolcpus=1-3'], 'running_cmdline': 'ro isolcpus=1-3',
-              'files': ['/etc/default/grub', '/etc/systemd/system.conf.d/nfv-dpdk-cpu-isolation.conf']}
+              'files': ['/etc/default/grub', '/etc/systemd/system.conf.d/nfv-dpdk-cpu-isolation.conf'],
+              'systemd_stale': ['PID 1 runs on CPUs 0-7, its drop-in says 0,4']}
     items = dpdk_audit_drift({'configured_cmdline': 'ro isolcpus=1-3', 'cpu_isolation': result})
     assert items == [{'area': 'kernel', 'what': 'CPU isolation files (systemd, irqbalance)', 'expected': 'as configured',
                       'found': 'would change: /etc/systemd/system.conf.d/nfv-dpdk-cpu-isolation.conf',
-                      'fix': 'site.yml --tags kernel,reboot'}]
+                      'fix': 'site.yml --tags kernel,reboot'},
+                     {'area': 'kernel', 'what': 'CPU isolation in systemd', 'expected': 'applied',
+                      'found': 'not applied: PID 1 runs on CPUs 0-7, its drop-in says 0,4', 'fix': 'site.yml --tags kernel,reboot'}]
 
 
 def test_hugepage_pools_mounts_and_fstab():
