@@ -4,14 +4,17 @@
 """Print, as JSON, what nfv.dpdk may change on a node: the files it manages and the kernel state it sets.
 
 Molecule's plan step runs this before and after `ansible-playbook --check --diff playbooks/site.yml`
-and asserts both snapshots are identical. Files are given by their sha256 (null when absent);
-the runtime state is read from /proc and /sys. Read-only.
+and asserts both snapshots are identical; prepare also keeps the first one as the pristine record,
+which undo_cycle.yml compares with the node after playbooks/undo.yml. Files are given by their
+sha256 (null when absent); the runtime state is read from /proc and /sys, the unit files from
+systemctl (transient units, such as the SSH session's scope, left out). Read-only.
 """
 
 import glob
 import hashlib
 import json
 import os
+import subprocess
 
 FILE_PATTERNS = [
     '/etc/default/grub',
@@ -19,16 +22,28 @@ FILE_PATTERNS = [
     '/boot/grub/grub.cfg',
     '/etc/fstab',
     '/etc/default/irqbalance',
+    '/etc/kernel/cmdline',
+    '/boot/loader/entries/*',
     '/etc/systemd/system.conf.d/*',
-    '/etc/systemd/system/nfv-dpdk-*',
-    '/etc/systemd/system/*.wants/nfv-dpdk-*',
+    # units, their enablement links and drop-ins (slices' AllowedCPUs=) that the modules write
+    '/etc/systemd/system/*',
+    '/etc/systemd/system/*.wants/*',
+    '/etc/systemd/system/*.d/*',
+    '/etc/udev/rules.d/*',
     '/etc/modprobe.d/*',
     '/etc/modules-load.d/*',
     '/usr/local/libexec/nfv-dpdk',
     '/usr/local/libexec/nfv-dpdk/*',
+    # the kubelet and the standalone device plugin (absent on the lab node: then listed as null)
+    '/var/lib/kubelet/config.yaml',
+    '/var/lib/kubelet/config.yaml.*',
+    '/var/lib/kubelet/cpu_manager_state',
+    '/var/lib/kubelet/memory_manager_state',
+    '/etc/pcidp/*',
 ]
 # Always listed, so that a file the plan would create shows up as null -> sha256.
-MUST_LIST = ['/etc/default/grub', '/boot/grub/grub.cfg', '/etc/fstab', '/usr/local/libexec/nfv-dpdk']
+MUST_LIST = ['/etc/default/grub', '/boot/grub/grub.cfg', '/etc/fstab', '/usr/local/libexec/nfv-dpdk',
+             '/var/lib/kubelet/config.yaml', '/etc/pcidp/config.json']
 PCI = '/sys/bus/pci/devices'
 
 
@@ -55,6 +70,28 @@ def link_name(path):
     return os.path.basename(os.readlink(path)) if os.path.islink(path) else None
 
 
+def unit_files():
+    """systemctl list-unit-files as {unit: state}, without transient units (they come and go with sessions)."""
+    try:
+        output = subprocess.run(['systemctl', 'list-unit-files', '--no-legend', '--no-pager', '--full'],
+                                capture_output=True, text=True, check=False).stdout
+    except OSError:
+        return None
+    units = {}
+    for line in output.splitlines():
+        fields = line.split()
+        if len(fields) >= 2 and fields[1] != 'transient':
+            units[fields[0]] = fields[1]
+    return units
+
+
+def pid1_cpus():
+    for line in (read('/proc/1/status') or '').splitlines():
+        if line.startswith('Cpus_allowed_list:'):
+            return line.split(':', 1)[1].strip()
+    return None
+
+
 def main():
     paths = set(MUST_LIST)
     for pattern in FILE_PATTERNS:
@@ -79,7 +116,8 @@ def main():
         }
 
     hugepages = {}
-    for path in sorted(glob.glob('/sys/devices/system/node/node*/hugepages/hugepages-*/nr_hugepages')):
+    for path in sorted(glob.glob('/sys/devices/system/node/node*/hugepages/hugepages-*/nr_hugepages')
+                       + glob.glob('/sys/kernel/mm/hugepages/hugepages-*/nr_hugepages')):
         hugepages[path] = read(path)
     with open('/proc/mounts') as handle:
         hugetlbfs = sorted(line.strip() for line in handle if ' hugetlbfs ' in line)
@@ -91,6 +129,8 @@ def main():
         'devices': devices,
         'hugepages': hugepages,
         'hugetlbfs_mounts': hugetlbfs,
+        'unit_files': unit_files(),
+        'pid1_cpus': pid1_cpus(),
     }, indent=1, sort_keys=True))
 
 
