@@ -238,7 +238,9 @@ def parse_testpmd_log(text, duration=None):
 
     for raw in _ANSI.sub('\n', text.replace('\r', '')).split('\n'):
         stamp, line = _timestamp(raw)
-        line = _LOG_TIMESTAMP.sub('', line.strip(), count=1)
+        line = line.strip()
+        if line.startswith('['):
+            line = _LOG_TIMESTAMP.sub('', line, count=1)
         if not line:
             continue
         if line.startswith(LAUNCHER_PREFIX):
@@ -255,6 +257,8 @@ def parse_testpmd_log(text, duration=None):
             match = _CAUSE.match(line)
             rte_exit['cause'] = match.group(1) if match else line
             awaiting = None
+            if _EAL_INIT_FAILED.search(rte_exit['cause']):
+                eal_init_failed = True
             if not _is_error(line):
                 errors.append(line)
         elif awaiting == 'panic':
@@ -266,7 +270,10 @@ def parse_testpmd_log(text, duration=None):
             errors.append(line)
             if line.startswith('EAL:'):
                 eal_errors.append(line)
-        if line.startswith('EAL:') or 'PANIC in' in line or 'Probe PCI driver' in line or 'cannot be used' in line:
+        # 22.11/23.11 log EAL and PCI bus lines as "EAL:", 24.11+ the bus's as "PCI_BUS:".
+        if line.startswith(('EAL:', 'PCI_BUS:', 'PANIC in')):
+            if _EAL_INIT_FAILED.search(line):
+                eal_init_failed = True
             match = _RTE_VERSION.search(line)
             if match:
                 dpdk_version = match.group(1)
@@ -293,8 +300,6 @@ def parse_testpmd_log(text, duration=None):
             warning = _hugepage_warning(line)
             if warning and not any(seen['line'] == line for seen in eal['hugepage_warnings']):
                 eal['hugepage_warnings'].append(warning)
-        if _EAL_INIT_FAILED.search(line):
-            eal_init_failed = True
         lowered = line.lower()
         if any(marker in lowered for marker in _FORWARD_START):
             forward_started_at = stamp
@@ -637,8 +642,9 @@ def placement_check(stats, expected_numa_node=None, isolated_cpus=None, cpu_requ
         reasons.append('placement: NUMA node of pod CPU(s) %s unknown (launcher cpu_nodes %s)' % (
             CpuSet(unknown).format(), pod.get('cpu_nodes')))
     cpus_nodes = set(cpu_nodes[cpu] for cpu in cpus if cpu_nodes.get(cpu) is not None and cpu_nodes[cpu] >= 0)
+    cpus_node = None
     if len(cpus_nodes) == 1 and not unknown:
-        facts['cpus_node'] = next(iter(cpus_nodes))
+        cpus_node = facts['cpus_node'] = next(iter(cpus_nodes))
     elif len(cpus_nodes) > 1:
         reasons.append('placement: pod CPUs %s (%s) are on NUMA nodes %s, not on one node' % (
             cpus.format(), source, _nodes_text(cpus_nodes)))
@@ -664,8 +670,8 @@ def placement_check(stats, expected_numa_node=None, isolated_cpus=None, cpu_requ
                            '(or give expected_numa_node)' % _nodes_text(known_nic_nodes))
     expected = expected_numa_node
     if expected is not None:
-        if facts['cpus_node'] is not None and facts['cpus_node'] != expected:
-            reasons.append('placement: pod CPUs %s are on NUMA node %d, expected node %d' % (cpus.format(), facts['cpus_node'], expected))
+        if cpus_node is not None and cpus_node != expected:
+            reasons.append('placement: pod CPUs %s are on NUMA node %d, expected node %d' % (cpus.format(), cpus_node, expected))
         for pci, node in sorted(nic_nodes.items()):
             if node is not None and node >= 0 and node != expected:
                 reasons.append('placement: NIC %s is on NUMA node %d, expected node %d' % (pci, node, expected))

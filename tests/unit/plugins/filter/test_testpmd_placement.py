@@ -34,7 +34,7 @@ def pod_log(start=None, sample=None, drop_sample=False, replace=None):
     """The pod fixture with its launcher events changed: ``start``/``sample`` update the JSON, None values delete keys."""
     lines = []
     for line in log(POD).split('\n'):
-        stamp, _, rest = line.partition(' ')
+        stamp, separator, rest = line.partition(' ')
         if rest.startswith(tp.LAUNCHER_PREFIX):
             event = json.loads(rest[len(tp.LAUNCHER_PREFIX):])
             changes = {'start': start, 'sample': sample}.get(event['event'])
@@ -45,7 +45,7 @@ def pod_log(start=None, sample=None, drop_sample=False, replace=None):
                     event.pop(key, None)
                 else:
                     event[key] = value
-            line = '%s %s %s' % (stamp, tp.LAUNCHER_PREFIX, json.dumps(event))
+            line = '%s%s%s %s' % (stamp, separator, tp.LAUNCHER_PREFIX, json.dumps(event))
         lines.append(line)
     text = '\n'.join(lines)
     for old, new in (replace or {}).items():
