@@ -968,9 +968,12 @@ def summary_lines(figures, passed, placement=None):
             ', '.join('%s on node %s' % item for item in sorted(placement.get('nic_nodes', {}).items())) or 'none',
             ', '.join('%s by %s (socket %s)' % (probe['pci'], probe['pmd'], probe['socket']) for probe in placement.get('probed') or [])
             or 'nothing'))
+        socket_mem = placement.get('socket_mem')
+        if isinstance(socket_mem, dict):
+            socket_mem = ', '.join('%s MiB on node %s' % (mib, node) for node, mib in sorted(socket_mem.items()))
         lines.append('placement: hugepages on node %s, socket_mem %s, %s of %s expected pages of %s kB taken (%d sample(s)), '
                      'hugepage warnings: %s' % (
-                         placement.get('hugepage_node'), placement.get('socket_mem'), placement.get('hugepages_taken_pages'),
+                         placement.get('hugepage_node'), socket_mem or 'not reported', placement.get('hugepages_taken_pages'),
                          placement.get('hugepages_expected_pages'), placement.get('hugepage_size_kb'), placement.get('samples') or 0,
                          '; '.join(placement.get('hugepage_warnings') or []) or 'none'))
         lines.append('placement: %s' % ('ALIGNED' if not placement.get('reasons') else

@@ -187,7 +187,8 @@ def test_the_aligned_pod_passes_with_every_placement_fact():
     summary = '\n'.join(result['summary'])
     assert 'placement: node 1 (argument); CPUs 3 (cgroup_cpus) on node 1, 1 CPU(s) for a request of 1' in summary
     assert 'probed 0000:81:10.0 by net_e1000_igb_vf (socket 1)' in summary
-    assert '128 of 128 expected pages of 2048 kB taken (1 sample(s))' in summary
+    assert ('hugepages on node 1, socket_mem 0 MiB on node 0, 256 MiB on node 1, 128 of 128 expected pages of 2048 kB taken '
+            '(1 sample(s)), hugepage warnings: none') in summary
     assert 'placement: ALIGNED' in summary and 'peer: sent 3410048 packets, received 3410016' in summary
     assert result['thresholds']['require_placement'] is True and result['thresholds']['rx_margin'] == 0.1
 
@@ -241,6 +242,14 @@ def test_each_broken_placement_fact_is_a_reason_naming_it(start, options, expect
     reasons = placement_reasons(pod_log(start=start), **options)
     assert expected in reasons
     assert judge(pod_log(start=start), **options)['passed'] is False
+
+
+def test_socket_mem_of_the_pod_node_alone_as_the_launcher_prints_it():
+    result = judge(pod_log(start={'socket_mem': {'1': 256}}))
+    assert result['passed'] is True and result['placement']['socket_mem'] == {'1': 256}
+    assert result['placement']['hugepage_node'] == 1
+    assert judge(pod_log(start={'socket_mem': {'node1': 256}}))['passed'] is True
+    assert 'socket_mem not reported' in '\n'.join(judge(pod_log(start={'socket_mem': None}))['summary'])
 
 
 def test_without_cgroup_cpus_the_affinity_is_used_and_said():
