@@ -25,7 +25,7 @@ description:
     stay reserved unless explicit lists say otherwise; isolated CPUs and hugepages go to the NICs' NUMA nodes first;
     C(reservedMemory) adds up exactly to kube reserved + system reserved + the eviction threshold, as the kubelet's
     memory manager requires."
-  - The module never changes anything (RV(changed) is always false). A plan that cannot hold on this node is refused
+  - The module never changes anything (C(changed) is always false). A plan that cannot hold on this node is refused
     with a message that starts with the option at fault.
   - The planned settings are checked with the same start-up checks as M(nfv.dpdk.kubelet_config) makes, so a plan
     the kubelet would refuse fails here.

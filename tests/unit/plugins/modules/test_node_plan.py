@@ -20,8 +20,9 @@ from ansible_collections.nfv.dpdk.tests.unit.plugins.module_utils.pcihost import
 
 MACHINE_ID = '4f1c0e2a9b7d4c55a1e0f3b2c6d7e8f9'
 OTHER_MACHINE_ID = '0a1b2c3d4e5f60718293a4b5c6d7e8f9'
-X710_PF0, X710_PF1 = '0000:af:00.0', '0000:af:00.1'
-CX5_PF0, CX5_PF1 = '0000:41:00.0', '0000:41:00.1'
+X710_PF0 = '0000:af:00.0'
+X710_PF1 = '0000:af:00.1'
+CX5_PF0 = '0000:41:00.0'
 VM_NIC = '0000:00:03.0'
 _MAC = re.compile(r'^[0-9a-f]{2}(:[0-9a-f]{2}){5}$')
 
