@@ -4,10 +4,12 @@
 """testpmd: its log as data, a verdict on a run, and the Pod that runs it.
 
 ``parse_testpmd_log`` turns what ``dpdk-testpmd`` prints (DPDK 22.11, run
-non-interactively with ``--stats-period`` and stopped with SIGINT), optionally
-with the JSON lines of the image's launcher and ``podman logs -t`` /
-``kubectl logs --timestamps`` prefixes, into per-port counters, totals, errors
-and NUMA placement. ``testpmd_verdict`` judges such stats against thresholds.
+non-interactively with ``--stats-period`` and stopped with SIGINT; EAL's lines
+also in the forms of 23.11 to 25.11), optionally with the JSON lines of the
+image's launcher and ``podman logs -t`` / ``kubectl logs --timestamps``
+prefixes, into per-port counters, totals, errors, EAL facts and NUMA placement.
+``testpmd_verdict`` judges such stats against thresholds and, with
+``require_placement``, against the placement the pod must prove.
 ``pod_manifest`` builds the one Pod that runs testpmd in Kubernetes and
 ``podman_manifest`` rewrites it for ``podman kube play`` on the node itself.
 """
@@ -132,7 +134,7 @@ def _port(ports, number):
 
 
 def _is_error(line):
-    if line.startswith('EAL:'):
+    if line.startswith(('EAL:', 'PCI_BUS:')):
         if any(pattern.search(line) for pattern in _EAL_BENIGN):
             return False
         return bool(_EAL_ERROR.search(line)) or any(text in line for text in _ERROR_TEXTS)
@@ -268,7 +270,7 @@ def parse_testpmd_log(text, duration=None):
                 errors.append(line)
         if _is_error(line):
             errors.append(line)
-            if line.startswith('EAL:'):
+            if line.startswith(('EAL:', 'PCI_BUS:')):
                 eal_errors.append(line)
         # 22.11/23.11 log EAL and PCI bus lines as "EAL:", 24.11+ the bus's as "PCI_BUS:".
         if line.startswith(('EAL:', 'PCI_BUS:', 'PANIC in')):

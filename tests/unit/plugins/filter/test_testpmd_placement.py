@@ -132,6 +132,7 @@ def test_eal_probe_lines_of_22_11_and_24_11_and_a_failed_probe():
         {'pci': '0000:41:10.0', 'pmd': 'net_e1000_igb_vf', 'id': '8086:10ca', 'socket': 0},
         {'pci': '0000:81:02.0', 'pmd': 'net_iavf', 'id': '8086:154c', 'socket': 1}]
     assert stats['eal']['probe_failed'] == ['0000:81:02.0']
+    assert stats['eal_errors'] == stats['errors'] == ['PCI_BUS: Requested device 0000:81:02.0 cannot be used']
 
 
 def test_hugepage_warnings_are_facts_not_errors():
