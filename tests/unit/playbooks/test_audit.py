@@ -90,8 +90,9 @@ def run_audit(tmp_path, node, *extra, **kwargs):
     config = tmp_path / 'empty.cfg'
     config.write_text('')
     inventory = tmp_path / 'hosts.yml'
-    inventory.write_text(yaml.safe_dump({'all': {'children': {'dpdk_nodes': {'hosts': {HOST: dict(
-        NODE_VARS, ansible_connection='local', ansible_python_interpreter=sys.executable, ansible_become=False)}}}}}))
+    host_vars = dict(NODE_VARS, ansible_connection='local', ansible_python_interpreter=sys.executable, ansible_become=False)
+    inventory.write_text(yaml.safe_dump({'all': {'children': {'dpdk_nodes': {'hosts': dict(
+        (name, host_vars) for name in kwargs.get('hosts', [HOST]))}}}}))
     env = dict((k, v) for k, v in os.environ.items() if not k.startswith('ANSIBLE_'))
     env.update(ANSIBLE_CONFIG=str(config), ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR='1',
                ANSIBLE_FORCE_COLOR='0', ANSIBLE_LOCAL_TEMP=str(tmp_path / 'ansible-tmp'),
@@ -125,24 +126,28 @@ def custom_stats(stdout):
     return json.loads(match.group(1))
 
 
-def audit(tmp_path, node, *extra):
+def audit(tmp_path, node, *extra, **kwargs):
     before = node.snapshot()
-    proc = run_audit(tmp_path, node, *extra, env={'ANSIBLE_SHOW_CUSTOM_STATS': '1'})
+    proc = run_audit(tmp_path, node, *extra, env={'ANSIBLE_SHOW_CUSTOM_STATS': '1'}, **kwargs)
     assert node.snapshot() == before, 'the audit changed the node'
     return proc
 
 
-def test_in_sync_node(tmp_path):
+def test_in_sync_nodes(tmp_path):
+    # Two inventory hosts (local, on the same fake tree): a record and a stats entry each, and the summary.
     node = prepared_node(str(tmp_path / 'node'))
-    proc = audit(tmp_path, node, 'audit_fail_on_drift=true')
+    hosts = [HOST, 'dpdk-worker-2']
+    proc = audit(tmp_path, node, 'audit_fail_on_drift=true', hosts=hosts)
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-3000:]
-    assert task_lines(proc.stdout, 'Show the verdict and one line per drift item') == [
-        '%s: IN SYNC (audited: iommu_grub, hugepages, sriov_vfs)' % HOST]
-    report = tmp_path / 'dpdk-audit' / (HOST + '.json')
-    record = json.loads(report.read_text())
-    assert record == {'host': HOST, 'in_sync': True, 'verdict': 'in sync', 'drift': [], 'report_file': str(report),
-                      'areas': ['iommu_grub', 'hugepages', 'sriov_vfs']}
-    assert custom_stats(proc.stdout) == {'dpdk_audit': {HOST: record}}
+    assert task_lines(proc.stdout, 'Show one verdict line per host') == ['%s: IN SYNC' % name for name in hosts]
+    records = {}
+    for name in hosts:
+        report = tmp_path / 'dpdk-audit' / (name + '.json')
+        records[name] = json.loads(report.read_text())
+        assert records[name] == {'host': name, 'in_sync': True, 'verdict': 'in sync', 'drift': [],
+                                 'report_file': str(report), 'areas': ['iommu_grub', 'hugepages', 'sriov_vfs']}
+    assert custom_stats(proc.stdout) == {'dpdk_audit': records}
+    assert '%s: IN SYNC (audited: iommu_grub, hugepages, sriov_vfs)' % HOST in proc.stdout
 
 
 DRIFT_LINES = [
