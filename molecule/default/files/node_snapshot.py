@@ -71,18 +71,28 @@ def link_name(path):
 
 
 def unit_files():
-    """systemctl list-unit-files as {unit: state}, without transient units (they come and go with sessions)."""
-    try:
-        output = subprocess.run(['systemctl', 'list-unit-files', '--no-legend', '--no-pager', '--full'],
-                                capture_output=True, text=True, check=False).stdout
-    except OSError:
-        return None
-    units = {}
-    for line in output.splitlines():
-        fields = line.split()
-        if len(fields) >= 2 and fields[1] != 'transient':
-            units[fields[0]] = fields[1]
-    return units
+    """systemctl list-unit-files as {unit: state}, without transient units (they come and go with sessions).
+
+    systemctl asks PID 1 over D-Bus, which can time out on a loaded TCG guest: up to 3 attempts, then
+    {'error': ...}, so that a failed listing shows up as a difference instead of an empty set.
+    """
+    error = None
+    for _attempt in range(3):
+        try:
+            proc = subprocess.run(['systemctl', 'list-unit-files', '--no-legend', '--no-pager', '--full'],
+                                  capture_output=True, text=True, check=False, timeout=120)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            error = str(exc)
+            continue
+        units = {}
+        for line in proc.stdout.splitlines():
+            fields = line.split()
+            if len(fields) >= 2 and fields[1] != 'transient':
+                units[fields[0]] = fields[1]
+        if proc.returncode == 0 and units:
+            return units
+        error = 'systemctl list-unit-files: rc %d, %d units, %s' % (proc.returncode, len(units), proc.stderr.strip())
+    return {'error': error}
 
 
 def pid1_cpus():
