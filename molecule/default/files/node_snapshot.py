@@ -7,14 +7,13 @@ Molecule's plan step runs this before and after `ansible-playbook --check --diff
 and asserts both snapshots are identical; prepare also keeps the first one as the pristine record,
 which undo_cycle.yml compares with the node after playbooks/undo.yml. Files are given by their
 sha256 (null when absent); the runtime state is read from /proc and /sys, the unit files from
-systemctl (transient units, such as the SSH session's scope, left out). Read-only.
+systemd's unit directories (transient units, such as the SSH session's scope, left out). Read-only.
 """
 
 import glob
 import hashlib
 import json
 import os
-import subprocess
 
 FILE_PATTERNS = [
     '/etc/default/grub',
@@ -70,29 +69,28 @@ def link_name(path):
     return os.path.basename(os.readlink(path)) if os.path.islink(path) else None
 
 
-def unit_files():
-    """systemctl list-unit-files as {unit: state}, without transient units (they come and go with sessions).
+# systemd's unit search path, highest precedence first (systemd-analyze unit-paths, without the
+# transient and per-user directories). Read from disk: systemctl list-unit-files asks PID 1 over
+# D-Bus, which times out ("Connection timed out") on a loaded TCG guest.
+UNIT_DIRS = ['/etc/systemd/system', '/run/systemd/system', '/run/systemd/generator.early',
+             '/run/systemd/generator', '/usr/local/lib/systemd/system', '/lib/systemd/system',
+             '/usr/lib/systemd/system', '/run/systemd/generator.late']
+UNIT_SUFFIXES = ('.service', '.socket', '.target', '.timer', '.mount', '.automount', '.swap', '.path',
+                 '.slice', '.scope', '.device')
 
-    systemctl asks PID 1 over D-Bus, which can time out on a loaded TCG guest: up to 3 attempts, then
-    {'error': ...}, so that a failed listing shows up as a difference instead of an empty set.
-    """
-    error = None
-    for _attempt in range(3):
-        try:
-            proc = subprocess.run(['systemctl', 'list-unit-files', '--no-legend', '--no-pager', '--full'],
-                                  capture_output=True, text=True, check=False, timeout=120)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            error = str(exc)
+
+def unit_files():
+    """Every unit file systemd can load, as {unit: where} (the directory that wins, or masked)."""
+    units = {}
+    for directory in UNIT_DIRS:
+        if not os.path.isdir(directory):
             continue
-        units = {}
-        for line in proc.stdout.splitlines():
-            fields = line.split()
-            if len(fields) >= 2 and fields[1] != 'transient':
-                units[fields[0]] = fields[1]
-        if proc.returncode == 0 and units:
-            return units
-        error = 'systemctl list-unit-files: rc %d, %d units, %s' % (proc.returncode, len(units), proc.stderr.strip())
-    return {'error': error}
+        for name in sorted(os.listdir(directory)):
+            path = os.path.join(directory, name)
+            if name in units or not name.endswith(UNIT_SUFFIXES) or os.path.isdir(path):
+                continue
+            units[name] = 'masked' if os.path.realpath(path) == '/dev/null' else directory
+    return units
 
 
 def pid1_cpus():
