@@ -23,6 +23,11 @@ ROLE = 'nfv.dpdk.dpdk_node : '
 
 ALWAYS = {
     ROLE + "Validating arguments against arg spec 'main' - Prepare a Linux node for DPDK workloads",
+    # The node plan (tasks/plan.yml, issue 16): it feeds every phase, so it runs with any of them.
+    ROLE + 'Refuse node plan inputs that contradict each other',
+    ROLE + 'Plan the node from its topology and its DPDK NICs',
+    ROLE + 'Take the sets left empty from the node plan',
+    ROLE + 'Check that no extra variable hides the node plan',
     ROLE + 'Pre-flight - plan the CPU isolation',
     ROLE + 'Pre-flight - plan the hugepage pools and mounts',
     ROLE + 'Pre-flight - plan the SR-IOV virtual functions',
