@@ -370,8 +370,13 @@ class NodePlan:
             pfs.append({'pf': device.address, 'interface': nic['interface'], 'numa_node': nic['node'],
                         'vendor': device.vendor_id, 'num_vfs': count, 'vfs': vf_entries})
             if count:
-                sriov_pfs.append({'device': device.address, 'num_vfs': count,
-                                  'vfs': [{'index': vf['index'], 'mac': vf['mac']} for vf in vf_entries]})
+                sriov_pf = {'device': device.address, 'num_vfs': count,
+                            'vfs': [{'index': vf['index'], 'mac': vf['mac']} for vf in vf_entries]}
+                if vfio_count == count:
+                    # Every VF goes to vfio-pci: no kernel VF driver should probe them first, which would
+                    # mean a rebind on every boot and, on igb/ixgbe, a VF driver pushing a MAC of its own.
+                    sriov_pf['drivers_autoprobe'] = False
+                sriov_pfs.append(sriov_pf)
                 if vfio_count:
                     vf_ranges.append('%s#%s' % (device.address, format_vf_range(range(vfio_count))))
                 if nic['bifurcated']:

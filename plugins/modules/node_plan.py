@@ -241,6 +241,14 @@ sriov_pfs:
       type: list
       elements: dict
       sample: [{index: 0, mac: "02:5e:1c:9a:03:7f"}]
+    drivers_autoprobe:
+      description:
+        - V(false) when every VF of the PF goes to vfio-pci, so that no kernel VF driver probes them before
+          M(nfv.dpdk.driver_bind) binds them (no rebind at boot, no MAC pushed by the kernel VF driver).
+        - Absent when some VFs stay on the kernel VF driver.
+      type: bool
+      returned: when every VF goes to vfio-pci
+      sample: false
 bindings:
   description:
     - Items for M(nfv.dpdk.driver_bind) (one task per item) - C({vfs_of, driver, persist}) for the vfio-pci VF range

@@ -88,6 +88,8 @@ def test_x710_defaults_follow_the_rules(fake_host, run_module):
     assert kubelet['evictionHard'] == {'memory.available': '100Mi'}
     # min(4, sriov_totalvfs 64) VFs per PF, all on vfio-pci.
     assert [(pf['device'], pf['num_vfs']) for pf in result['sriov_pfs']] == [(X710_PF0, 4), (X710_PF1, 4)]
+    # All of them go to vfio-pci, so no kernel VF driver may probe them first.
+    assert [pf['drivers_autoprobe'] for pf in result['sriov_pfs']] == [False, False]
     assert result['bindings'] == [{'vfs_of': [X710_PF0 + '#0-3', X710_PF1 + '#0-3'], 'driver': 'vfio-pci',
                                    'persist': True}]
     assert result['device_plugin_resources'] == [
@@ -97,11 +99,10 @@ def test_x710_defaults_follow_the_rules(fake_host, run_module):
     assert result['vfs'][1]['interface'] == 'ens1f1' and result['vfs'][1]['numa_node'] == 1
     assert result['vfs'][1]['vendor'] == '8086'
     assert result['aligned'] is True
-    pod = result['proof_pods'] == [{
+    assert result['proof_pods'] == [{
         'numa_node': 1, 'cpus': '5', 'pci_devices': [result['vfs'][0]['vfs'][0]['address']],
         'macs': [result['vfs'][0]['vfs'][0]['mac']], 'resource': 'nfv.dpdk/dpdk_numa1', 'hugepage_size': '1G',
         'hugepages': '1Gi'}]
-    assert pod, result['proof_pods']
     assert any('isolated CPUs 1-3,5-7,9-11,13-14' in line for line in result['summary'])
 
 
@@ -277,6 +278,8 @@ def test_hugepage_size_amount_vfs_and_policy_overrides(fake_host, run_module):
                   resource_name_template='sriov_dpdk_n{node}', proof_pod_cpus=2)
     assert result['hugepage_pools'] == [{'size': '2M', 'count': 256, 'node': 1}]
     assert [vf['driver'] for vf in result['vfs'][0]['vfs']] == ['vfio-pci', 'kernel']
+    # VF 1 stays on the kernel VF driver, which must probe it.
+    assert 'drivers_autoprobe' not in result['sriov_pfs'][0]
     assert result['bindings'] == [{'vfs_of': [X710_PF0 + '#0'], 'driver': 'vfio-pci', 'persist': True}]
     assert result['device_plugin_resources'] == [{'resource_name': 'sriov_dpdk_n1', 'resource_prefix': 'example.com',
                                                   'pf': X710_PF0, 'vfs': '0', 'driver': 'vfio-pci'}]
