@@ -49,10 +49,11 @@ def testpmd_pod_manifest(params):
     return _testpmd.pod_manifest(params)
 
 
-def testpmd_podman_manifest(manifest, hugepages_dir=_testpmd.HUGEPAGES_MOUNT, pci_devices=None, vfio_groups=None, cpuset=None):
+def testpmd_podman_manifest(manifest, hugepages_dir=_testpmd.HUGEPAGES_MOUNT, pci_devices=None, vfio_groups=None, cpuset=None,
+                            wait_for_cpuset=0):
     """The testpmd Pod rewritten for podman kube play on the node."""
     return _testpmd.podman_manifest(manifest, hugepages_dir=hugepages_dir, pci_devices=pci_devices, vfio_groups=vfio_groups,
-                                    cpuset=cpuset)
+                                    cpuset=cpuset, wait_for_cpuset=wait_for_cpuset)
 
 
 class FilterModule(object):

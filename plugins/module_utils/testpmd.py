@@ -1275,7 +1275,7 @@ def pod_manifest(params=None):
     return {'apiVersion': 'v1', 'kind': 'Pod', 'metadata': metadata, 'spec': pod_spec}
 
 
-def podman_manifest(manifest, hugepages_dir=HUGEPAGES_MOUNT, pci_devices=None, vfio_groups=None, cpuset=None):
+def podman_manifest(manifest, hugepages_dir=HUGEPAGES_MOUNT, pci_devices=None, vfio_groups=None, cpuset=None, wait_for_cpuset=0):
     """The Pod rewritten for ``podman kube play`` on the node itself.
 
     podman ignores hugepages resources and HugePages emptyDirs and has no device
@@ -1295,6 +1295,7 @@ def podman_manifest(manifest, hugepages_dir=HUGEPAGES_MOUNT, pci_devices=None, v
         raise InvalidTestpmdInput('podman_manifest expects a Pod manifest (a dict with kind: Pod)')
     if not isinstance(hugepages_dir, str) or not hugepages_dir.startswith('/'):
         raise InvalidTestpmdInput('hugepages_dir must be an absolute path to a hugetlbfs mount, got %r' % (hugepages_dir,))
+    wait_for_cpuset = _int('wait_for_cpuset', wait_for_cpuset or 0, 0, 3600)
     pci_devices = _strings('pci_devices', pci_devices)
     for position, address in enumerate(pci_devices):
         if not _PCI.match(address):
@@ -1347,8 +1348,10 @@ def podman_manifest(manifest, hugepages_dir=HUGEPAGES_MOUNT, pci_devices=None, v
             env.append({'name': 'TESTPMD_PCI_ENV', 'value': name})
             env.append({'name': name, 'value': ','.join(pci_devices)})
         if cpuset not in (None, ''):
-            env[:] = [item for item in env if item.get('name') != 'TESTPMD_CPUS']
+            env[:] = [item for item in env if item.get('name') not in ('TESTPMD_CPUS', 'TESTPMD_WAIT_CPUSET_S')]
             env.append({'name': 'TESTPMD_CPUS', 'value': cpuset})
+            if wait_for_cpuset:
+                env.append({'name': 'TESTPMD_WAIT_CPUSET_S', 'value': str(wait_for_cpuset)})
         mounts = container.setdefault('volumeMounts', [])
         for path in device_paths:
             mounts.append({'name': 'vfio-' + path.rsplit('/', 1)[1].replace('noiommu-', 'noiommu'), 'mountPath': path})

@@ -184,3 +184,25 @@ def test_hugepage_files_are_named_after_the_pod(tmp_path, sysfs):
         hostname = handle.read().strip()
     prefix = args[args.index('--file-prefix') + 1]
     assert prefix.startswith('testpmd_') and (hostname in prefix or '.' in hostname)
+
+
+def test_the_launcher_waits_until_its_cgroup_holds_its_cpus(tmp_path, sysfs):
+    """podman pins a container only once it runs: the launcher waits (bounded) for the pin before testpmd."""
+    cgroup = sysfs / 'fs' / 'cgroup'
+    cgroup.mkdir(parents=True)
+    (cgroup / 'cpuset.cpus.effective').write_text('0-7\n')
+    writer = subprocess.Popen([DASH, '-c', 'sleep 2; echo 3 > %s/cpuset.cpus.effective' % cgroup])
+    try:
+        stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '3', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_WAIT_CPUSET_S': '20'})[2]
+    finally:
+        writer.wait(timeout=30)
+    assert stats['pod']['cgroup_cpus'] == '3'
+
+
+def test_a_pin_that_never_comes_is_reported_after_the_bound(tmp_path, sysfs):
+    cgroup = sysfs / 'fs' / 'cgroup'
+    cgroup.mkdir(parents=True)
+    (cgroup / 'cpuset.cpus.effective').write_text('0-7\n')
+    result, args, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '3', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_WAIT_CPUSET_S': '1'})
+    assert result.returncode == 0 and args is not None
+    assert stats['pod']['cgroup_cpus'] == '0-7'

@@ -332,7 +332,11 @@ def test_numa_pod_for_podman_is_valid_and_names_its_vf_and_cpus(version):
     env = dict((item['name'], item['value']) for item in pod['spec']['containers'][0]['env'])
     assert env['TESTPMD_CPUS'] == '3' and env['PCIDEVICE_NFV_DPDK_DPDK_NUMA1'] == '0000:81:10.0'
     assert env['TESTPMD_NUMA_NODE'] == '1' and env['TESTPMD_HUGEPAGES_MB'] == '256'
+    assert 'TESTPMD_WAIT_CPUSET_S' not in env
     assert 'affinity' not in pod['spec']
+    waiting = FILTERS['testpmd_podman_manifest'](FILTERS['testpmd_pod_manifest'](dict(NUMA_POD, node_name=None)),
+                                                 '/dev/hugepages', ['0000:81:10.0'], ['61'], '3', 120)
+    assert dict((item['name'], item['value']) for item in waiting['spec']['containers'][0]['env'])['TESTPMD_WAIT_CPUSET_S'] == '120'
 
 
 def test_numa_pods_of_one_node_get_two_names_also_when_the_node_name_is_cut():
