@@ -445,6 +445,7 @@ class BootUnits:
         self.prefix = prefix
         self.helper_path = helper_path
         self.helper_content = helper_content
+        self.removed_helper_dir = None
         self.files = []
         self.enabled = []
         self.disabled = []
@@ -510,6 +511,15 @@ class BootUnits:
                     result['units'].append(handle.path)
                 if 'diff' in outcome:
                     result['diff'].append(outcome['diff'])
+        helper_dir = os.path.dirname(self.helper_path)
+        if not remaining and not check and self.fs.isdir(helper_dir) and not self.fs.listdir(helper_dir):
+            # The last helper script went with the last unit: its directory (created for it) goes too,
+            # so that an undone node has no trace of the collection.
+            try:
+                os.rmdir(self.fs.path(helper_dir))
+                self.removed_helper_dir = helper_dir
+            except OSError:
+                pass
         # Also reload when systemd still runs an older definition of these units although the
         # files need no change: a run killed during daemon-reload left them written, not loaded.
         stale = [] if files_changed else systemd_stale_units(self.module, sorted(desired), self.fs)
@@ -536,6 +546,8 @@ class BootUnits:
                 self._systemctl('disable', name)
             except SriovError:
                 pass
+        if self.removed_helper_dir and not self.fs.isdir(self.removed_helper_dir):
+            os.makedirs(self.fs.path(self.removed_helper_dir))
         for handle in reversed(self.files):
             handle.restore()
         for name in self.disabled:

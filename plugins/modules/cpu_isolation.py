@@ -571,7 +571,9 @@ class CpuIsolation:
     def plan_systemd(self):
         present = self.params['state'] == 'present'
         content = manager_dropin(self.reserved) if present and self.params['systemd_cpu_affinity'] else None
-        self.systemd_files.append(ManagedFile(self.module, MANAGER_DROPIN, content, fs=self.fs))
+        # The drop-ins are wholly this module's: removing one needs no backup next to it (it would stay in
+        # /etc/systemd/system and keep the slice directory alive); rollback restores from memory anyway.
+        self.systemd_files.append(ManagedFile(self.module, MANAGER_DROPIN, content, fs=self.fs, backup=content is not None))
         wanted = self.params['slices'] if present else []
         existing = [name[:-2] for name in self.fs.listdir(UNIT_DIR)
                     if name.endswith('.slice.d') and self.fs.exists(slice_dropin_path(name[:-2]))]
@@ -579,7 +581,7 @@ class CpuIsolation:
             self.slice_files[name] = ManagedFile(self.module, slice_dropin_path(name), slice_dropin(self.reserved), fs=self.fs)
         for name in existing:
             if name not in wanted:
-                self.slice_files[name] = ManagedFile(self.module, slice_dropin_path(name), None, fs=self.fs)
+                self.slice_files[name] = ManagedFile(self.module, slice_dropin_path(name), None, fs=self.fs, backup=False)
         self.systemd_files.extend(self.slice_files[name] for name in wanted + [n for n in existing if n not in wanted])
         if wanted and self.fs.isdir('/sys/fs/cgroup') and not self.fs.exists('/sys/fs/cgroup/cgroup.controllers'):
             self.module.warn('this host uses the legacy cgroup v1 hierarchy: AllowedCPUs= in the drop-ins for %s has no '

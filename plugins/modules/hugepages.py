@@ -589,7 +589,8 @@ class Hugepages:
 
     def _validate_unit(self):
         """The boot unit this module owns: needed for per-node pools the kernel command line cannot hold."""
-        self.unit = ManagedFile(self.module, UNIT_PATH, self.unit_content, fs=self.fs)
+        # The unit is wholly this module's: removing it needs no backup left in /etc/systemd/system.
+        self.unit = ManagedFile(self.module, UNIT_PATH, self.unit_content, fs=self.fs, backup=self.unit_content is not None)
         enabled = self.fs.islink(UNIT_WANTS)
         self.unit_enable = None
         if self.unit_content is not None and not enabled:

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 """nfv.dpdk.cpu_isolation on fake hosts: sets, files, commands, check mode, diff, idempotence, rollback, bad input."""
 
+import os
 import pytest
 
 from ansible.module_utils import basic
@@ -142,6 +143,8 @@ def test_absent_removes_everything_and_is_idempotent(fake_host, commands, run_mo
     assert fake_host.read('/etc/default/irqbalance') == IRQBALANCE
     for path in (MANAGER, SYSTEM_SLICE, USER_SLICE):
         assert not fake_host.exists(path)
+        # no backup of the module's own drop-in, and its directory is gone with it
+        assert not fake_host.exists(os.path.dirname(path)), fake_host.listdir(os.path.dirname(path))
     assert result['isolated_cpus'] == '' and result['reserved_cpus'] == '' and result['kernel_args'] == []
     assert result['reboot_required'] is False  # the running kernel never had them
     assert len(result['diff']) == 5
