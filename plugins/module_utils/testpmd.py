@@ -1004,6 +1004,9 @@ _VDEV = re.compile(r'^net_[a-z_]+[0-9]+(,[^;\s]+)?$')
 _NAME_SUFFIX = re.compile(r'^-[a-z0-9]([-a-z0-9]{0,18}[a-z0-9])?$')
 HUGEPAGES_MOUNT = '/dev/hugepages'
 LAUNCHER = '/usr/local/bin/testpmd-launcher'
+# Where a pod with a start barrier sees the node's barrier directory, and the file its launcher waits for.
+START_BARRIER_MOUNT = '/run/nfv-dpdk/start'
+START_BARRIER_FILE = START_BARRIER_MOUNT + '/go'
 
 POD_NAME_PREFIX = 'testpmd'
 
@@ -1040,6 +1043,11 @@ POD_DEFAULTS = {
     'cpuset': None,
     # Appended to the default name (testpmd-<node><suffix>), so that several pods of one node differ.
     'name_suffix': '',
+    # A directory on the node (a hostPath volume) shared by pods that must forward at the same time:
+    # each launcher writes <pod hostname>.ready there and starts testpmd once the file "go" exists.
+    'start_barrier_dir': None,
+    # Seconds a launcher waits for that file before it fails.
+    'start_timeout': 300,
 }
 
 
@@ -1206,8 +1214,16 @@ def validate_pod_params(params):
         spec[key] = _strings(key, spec[key]) if not isinstance(spec[key], str) else spec[key].split()
     if spec['numa_node'] is not None:
         spec['numa_node'] = _int('numa_node', spec['numa_node'], 0, 1023)
+    if spec['start_barrier_dir'] == '':
+        spec['start_barrier_dir'] = None
+    if spec['start_barrier_dir'] is not None:
+        if (not isinstance(spec['start_barrier_dir'], str) or not spec['start_barrier_dir'].startswith('/')
+                or not re.match(r'^(/[A-Za-z0-9_.-]+)+$', spec['start_barrier_dir']) or '/../' in spec['start_barrier_dir'] + '/'):
+            raise InvalidTestpmdInput('start_barrier_dir must be an absolute path on the node (letters, digits, _ . - and /), '
+                                      'got %r' % (spec['start_barrier_dir'],))
+    spec['start_timeout'] = _int('start_timeout', spec['start_timeout'], 1, 3600)
     if spec['active_deadline_seconds'] is None:
-        spec['active_deadline_seconds'] = spec['duration'] + 300
+        spec['active_deadline_seconds'] = spec['duration'] + 300 + (spec['start_timeout'] if spec['start_barrier_dir'] else 0)
     spec['active_deadline_seconds'] = _int('active_deadline_seconds', spec['active_deadline_seconds'], spec['duration'] + 1)
     return spec
 
@@ -1242,6 +1258,14 @@ def pod_manifest(params=None):
     if spec['numa_node'] is not None:
         env.append({'name': 'TESTPMD_NUMA_NODE', 'value': str(spec['numa_node'])})
         env.append({'name': 'TESTPMD_HUGEPAGES_MB', 'value': str(quantity_bytes('hugepages', spec['hugepages']) // 1024 ** 2)})
+    mounts = [{'name': 'hugepages', 'mountPath': HUGEPAGES_MOUNT}]
+    volumes = [{'name': 'hugepages', 'emptyDir': {'medium': 'HugePages-' + spec['hugepage_size']}}]
+    if spec['start_barrier_dir']:
+        env.append({'name': 'TESTPMD_START_BARRIER', 'value': START_BARRIER_FILE})
+        env.append({'name': 'TESTPMD_START_TIMEOUT_S', 'value': str(spec['start_timeout'])})
+        mounts.append({'name': 'start-barrier', 'mountPath': START_BARRIER_MOUNT})
+        # Directory: the role creates it before the pods and removes it after them.
+        volumes.append({'name': 'start-barrier', 'hostPath': {'path': spec['start_barrier_dir'], 'type': 'Directory'}})
     labels = {'app.kubernetes.io/name': 'testpmd', 'app.kubernetes.io/part-of': 'nfv.dpdk'}
     labels.update(dict((str(key), str(value)) for key, value in spec['labels'].items()))
     metadata = {'name': spec['name'], 'namespace': spec['namespace'], 'labels': labels}
@@ -1263,9 +1287,9 @@ def pod_manifest(params=None):
                 'allowPrivilegeEscalation': False,
                 'capabilities': {'add': ['IPC_LOCK'] + _vdev_capabilities(spec['vdevs']), 'drop': ['ALL']},
             },
-            'volumeMounts': [{'name': 'hugepages', 'mountPath': HUGEPAGES_MOUNT}],
+            'volumeMounts': mounts,
         }],
-        'volumes': [{'name': 'hugepages', 'emptyDir': {'medium': 'HugePages-' + spec['hugepage_size']}}],
+        'volumes': volumes,
     }
     if spec['node_selector']:
         pod_spec['nodeSelector'] = dict((str(key), str(value)) for key, value in spec['node_selector'].items())

@@ -115,6 +115,12 @@ def test_testpmd_failure_is_passed_on(tmp_path, sysfs):
     ({'TESTPMD_CPUS': '3', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_SAMPLE_AT': 'half'}, 'TESTPMD_SAMPLE_AT must be'),
     ({'TESTPMD_CPUS': '0-1', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_DURATION': '10s'}, 'TESTPMD_DURATION'),
     ({'TESTPMD_CPUS': '0-1', 'TESTPMD_PCI_ENV': 'X;rm', 'TESTPMD_VDEVS': 'net_null0'}, 'TESTPMD_PCI_ENV must be a variable name'),
+    ({'TESTPMD_CPUS': '3', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_START_BARRIER': '/nonexistent-nfv-dpdk/go'},
+     'the start barrier directory /nonexistent-nfv-dpdk does not exist'),
+    ({'TESTPMD_CPUS': '3', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_START_BARRIER': 'start/go'},
+     'TESTPMD_START_BARRIER must be an absolute path'),
+    ({'TESTPMD_CPUS': '3', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_START_BARRIER': '/tmp/go', 'TESTPMD_START_TIMEOUT_S': '5m'},
+     'TESTPMD_START_TIMEOUT_S must be'),
 ])
 def test_bad_configuration_exits_2_before_testpmd(tmp_path, sysfs, env, message):
     result, args, stats = run(tmp_path, sysfs, env)
@@ -206,3 +212,51 @@ def test_a_pin_that_never_comes_is_reported_after_the_bound(tmp_path, sysfs):
     result, args, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '3', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_WAIT_CPUSET_S': '1'})
     assert result.returncode == 0 and args is not None
     assert stats['pod']['cgroup_cpus'] == '0-7'
+
+
+def _hostname():
+    with open('/proc/sys/kernel/hostname') as handle:
+        return handle.read().strip()
+
+
+def test_the_launcher_says_it_is_ready_and_starts_testpmd_only_at_the_barrier(tmp_path, sysfs):
+    """Pods that must forward together: each writes <hostname>.ready, then waits for the barrier file."""
+    barrier_dir = tmp_path / 'barrier'
+    barrier_dir.mkdir()
+    ready = barrier_dir / (_hostname() + '.ready')
+    barrier = barrier_dir / 'go'
+    # What the role does: wait for the ready file, then create the barrier; testpmd must not run before.
+    releaser = subprocess.Popen([DASH, '-c', 'n=0; while [ ! -e "$1" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n+1)); done; '
+                                 'sleep 2; [ -e "$1" ] && : > "$2"', 'releaser', str(ready), str(barrier)])
+    try:
+        result, args, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '3', 'TESTPMD_VDEVS': 'net_null0',
+                                                    'TESTPMD_START_BARRIER': str(barrier), 'TESTPMD_START_TIMEOUT_S': '20'})
+    finally:
+        assert releaser.wait(timeout=30) == 0, 'the launcher never wrote its ready file %s' % ready
+    assert result.returncode == 0 and args is not None
+    lines = [line for line in result.stdout.splitlines() if line.startswith(tp.LAUNCHER_PREFIX)]
+    events = [json.loads(line[len(tp.LAUNCHER_PREFIX):])['event'] for line in lines]
+    assert events[:2] == ['ready', 'start'] and events[-1] == 'exit'
+    ready_event = json.loads(lines[0][len(tp.LAUNCHER_PREFIX):])
+    assert ready_event['ready_file'] == str(ready) and ready_event['timeout_s'] == 20
+    # The barrier came 2 s after the ready file: the launcher waited for it before testpmd started.
+    assert stats['pod']['barrier_waited_s'] >= 1
+    assert result.stdout.index('"event": "start"') < result.stdout.index('ARGS: ')
+
+
+def test_a_barrier_that_never_comes_fails_after_the_bound_without_testpmd(tmp_path, sysfs):
+    barrier_dir = tmp_path / 'barrier'
+    barrier_dir.mkdir()
+    result, args, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '3', 'TESTPMD_VDEVS': 'net_null0',
+                                                'TESTPMD_START_BARRIER': str(barrier_dir / 'go'), 'TESTPMD_START_TIMEOUT_S': '1'})
+    assert result.returncode == 2 and args is None
+    assert (barrier_dir / (_hostname() + '.ready')).exists()
+    message = 'the start barrier %s did not appear within TESTPMD_START_TIMEOUT_S=1 s' % (barrier_dir / 'go')
+    assert message in result.stderr
+    assert stats['exit']['rc'] == 2 and stats['exit']['error'] == message
+
+
+def test_without_a_barrier_the_launcher_neither_writes_nor_waits(tmp_path, sysfs):
+    result, args, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '3', 'TESTPMD_VDEVS': 'net_null0'})
+    assert result.returncode == 0 and args is not None
+    assert '"event": "ready"' not in result.stdout and stats['pod']['barrier_waited_s'] == 0

@@ -339,6 +339,35 @@ def test_numa_pod_for_podman_is_valid_and_names_its_vf_and_cpus(version):
     assert dict((item['name'], item['value']) for item in waiting['spec']['containers'][0]['env'])['TESTPMD_WAIT_CPUSET_S'] == '120'
 
 
+@pytest.mark.parametrize('version', KUBERNETES_VERSIONS)
+def test_start_barrier_is_a_hostpath_directory_the_launcher_is_told_about(version):
+    pod = FILTERS['testpmd_pod_manifest'](dict(NUMA_POD, start_barrier_dir='/run/nfv-dpdk/testpmd-numa-start', start_timeout=180))
+    kubernetes_validate.validate(pod, version, strict=True)
+    container = pod['spec']['containers'][0]
+    env = dict((item['name'], item['value']) for item in container['env'])
+    assert env['TESTPMD_START_BARRIER'] == '/run/nfv-dpdk/start/go' and env['TESTPMD_START_TIMEOUT_S'] == '180'
+    assert {'name': 'start-barrier', 'mountPath': '/run/nfv-dpdk/start'} in container['volumeMounts']
+    assert {'name': 'start-barrier', 'hostPath': {'path': '/run/nfv-dpdk/testpmd-numa-start', 'type': 'Directory'}} in pod['spec']['volumes']
+    # The wait at the barrier counts against the pod's deadline too.
+    assert pod['spec']['activeDeadlineSeconds'] == 20 + 300 + 180
+    # podman kube play gets the same hostPath volume and mount.
+    podman = FILTERS['testpmd_podman_manifest'](FILTERS['testpmd_pod_manifest'](dict(NUMA_POD, node_name=None,
+                                                start_barrier_dir='/run/nfv-dpdk/testpmd-numa-start')),
+                                                '/dev/hugepages', ['0000:81:10.0'], ['61'], '3', 120)
+    kubernetes_validate.validate(podman, version, strict=True)
+    assert {'name': 'start-barrier', 'hostPath': {'path': '/run/nfv-dpdk/testpmd-numa-start', 'type': 'Directory'}} in podman['spec']['volumes']
+    assert {'name': 'start-barrier', 'mountPath': '/run/nfv-dpdk/start'} in podman['spec']['containers'][0]['volumeMounts']
+    env = dict((item['name'], item['value']) for item in podman['spec']['containers'][0]['env'])
+    assert env['TESTPMD_START_BARRIER'] == '/run/nfv-dpdk/start/go' and env['TESTPMD_START_TIMEOUT_S'] == '300'
+
+
+def test_without_a_start_barrier_there_is_no_barrier_volume_or_variable():
+    pod = FILTERS['testpmd_pod_manifest'](dict(NUMA_POD, start_barrier_dir=''))
+    assert [volume['name'] for volume in pod['spec']['volumes']] == ['hugepages']
+    assert not [item for item in pod['spec']['containers'][0]['env'] if item['name'].startswith('TESTPMD_START_')]
+    assert pod['spec']['activeDeadlineSeconds'] == 20 + 300
+
+
 def test_numa_pods_of_one_node_get_two_names_also_when_the_node_name_is_cut():
     long_node = 'worker-' + 'x' * 70 + '.example.com'
     names = [FILTERS['testpmd_pod_manifest'](dict(NUMA_POD, node_name=long_node, name_suffix='-numa%d' % node,
@@ -358,6 +387,10 @@ def test_cpuset_sets_the_cpu_count():
     ({'numa_node': 'one'}, 'numa_node must be an integer'),
     ({'name_suffix': 'numa1'}, 'name_suffix must be empty or start with -'),
     ({'name_suffix': '-NUMA'}, 'name_suffix must be empty or start with -'),
+    ({'start_barrier_dir': 'run/barrier'}, 'start_barrier_dir must be an absolute path'),
+    ({'start_barrier_dir': '/run/a b'}, 'start_barrier_dir must be an absolute path'),
+    ({'start_barrier_dir': '/run/../etc'}, 'start_barrier_dir must be an absolute path'),
+    ({'start_barrier_dir': '/run/x', 'start_timeout': 0}, 'start_timeout must be between 1'),
 ])
 def test_bad_numa_pod_parameters_are_refused_with_the_field_named(overrides, message):
     with pytest.raises(AnsibleFilterError, match=message):
