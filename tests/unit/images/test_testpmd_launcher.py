@@ -1,9 +1,11 @@
 # -*- coding: utf-8 -*-
 """The image's launcher (images/testpmd/testpmd-launcher) run by dash against a fake sysfs.
 
-A stub dpdk-testpmd prints its arguments and exits with a chosen code, so these tests
-check the command line the launcher builds (cpuset -> -l/--nb-cores, SR-IOV device plugin
-variables -> -a, vdevs -> --vdev/--no-pci, peers, tx-first) and the JSON lines it prints,
+A stand-in dpdk-testpmd (STAND_IN below) prints its arguments, then after a chosen "EAL init" time
+the line testpmd 22.11 prints when forwarding starts, statistics until SIGINT, then the final forward
+statistics; or it exits before forwarding, or never forwards. So these tests check the command line
+the launcher builds (cpuset -> -l/--nb-cores, SR-IOV device plugin variables -> -a, vdevs ->
+--vdev/--no-pci, peers, tx-first), when it samples and stops testpmd, and the JSON lines it prints,
 read back with the same parser the role uses.
 """
 
@@ -11,6 +13,8 @@ import json
 import os
 import shutil
 import subprocess
+import sys
+import time
 
 import pytest
 
@@ -43,18 +47,111 @@ def sysfs(tmp_path):
     return root
 
 
-def run(tmp_path, sysfs, env, testpmd_rc=124, testpmd_sleep=0):
+# What dpdk-testpmd does, as far as the launcher can tell: STUB_INIT_S seconds of EAL init (taking
+# STUB_TAKE_PAGES pages from the free_hugepages file STUB_HUGEPAGES_FILE at its end), then the forwarding
+# line, statistics every 0.2 s and, on SIGINT, the final statistics and exit code STUB_RC_AFTER_INT.
+# STUB_EXIT_BEFORE_FORWARDING=<rc> exits with that code where the forwarding line would be;
+# STUB_NEVER_FORWARD=1 stays in "EAL init"; STUB_IGNORE_INT=1 ignores SIGINT; STUB_FORWARD_S=<s> with
+# STUB_SELF_RC=<rc> ends by itself after that long forwarding. Each step is written
+# with its time.time() to STUB_TIMES, so the tests can check when the launcher sampled and stopped it.
+# Bounded: it exits 99 by itself after 60 s.
+STAND_IN = r"""#!%(python)s
+import os, signal, sys, time
+
+def note(what):
+    with open(os.environ['STUB_TIMES'], 'a') as times:
+        times.write('%%s %%.3f\n' %% (what, time.time()))
+
+def out(line):
+    sys.stdout.write(line + '\n')
+    sys.stdout.flush()
+
+stopped = []
+def on_int(signum, frame):
+    note('sigint')
+    stopped.append(signum)
+
+note('exec')
+out('ARGS: ' + ' '.join(sys.argv[1:]))
+signal.signal(signal.SIGINT, signal.SIG_IGN if os.environ.get('STUB_IGNORE_INT') else on_int)
+deadline = time.time() + 60
+time.sleep(float(os.environ.get('STUB_INIT_S', '0')))
+while os.environ.get('STUB_NEVER_FORWARD') and not stopped and time.time() < deadline:
+    time.sleep(0.1)
+if stopped:
+    out('EAL: interrupted during init')
+    sys.exit(int(os.environ.get('STUB_RC_AFTER_INT', '0')))
+if os.environ.get('STUB_EXIT_BEFORE_FORWARDING'):
+    sys.stderr.write('EAL: Error - exiting with code: 1\n  Cause: Cannot init EAL: Invalid argument\n')
+    sys.exit(int(os.environ['STUB_EXIT_BEFORE_FORWARDING']))
+if os.environ.get('STUB_HUGEPAGES_FILE'):
+    with open(os.environ['STUB_HUGEPAGES_FILE']) as pool:
+        free = int(pool.read())
+    with open(os.environ['STUB_HUGEPAGES_FILE'], 'w') as pool:
+        pool.write('%%d\n' %% (free - int(os.environ.get('STUB_TAKE_PAGES', '0'))))
+out('Configuring Port 0 (socket 0)')
+out('Port 0: 02:00:00:00:00:01')
+out('Done')
+out('No commandline core given, start packet forwarding')
+out('io packet forwarding - ports=1 - cores=1 - streams=1 - NUMA support enabled, MP allocation mode: native')
+note('forwarding')
+forwarding = time.time()
+packets = 0
+while not stopped and time.time() < deadline:
+    if os.environ.get('STUB_FORWARD_S') and time.time() - forwarding >= float(os.environ['STUB_FORWARD_S']):
+        sys.exit(int(os.environ.get('STUB_SELF_RC', '0')))
+    time.sleep(0.2)
+    packets += 3200
+    out('  RX-packets: %%-10d RX-missed: 0          RX-bytes:  0' %% packets)
+if not stopped:
+    sys.exit(99)
+out('Telling cores to stop...')
+out('Waiting for lcores to finish...')
+out('')
+out('  ---------------------- Forward statistics for port 0  ----------------------')
+out('  RX-packets: %%-14d RX-dropped: 0             RX-total: %%d' %% (packets, packets))
+out('  TX-packets: %%-14d TX-dropped: 0             TX-total: %%d' %% (packets, packets))
+out('  ----------------------------------------------------------------------------')
+out('')
+out('  +++++++++++++++ Accumulated forward statistics for all ports+++++++++++++++')
+out('  RX-packets: %%-14d RX-dropped: 0             RX-total: %%d' %% (packets, packets))
+out('  TX-packets: %%-14d TX-dropped: 0             TX-total: %%d' %% (packets, packets))
+out('  ++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++')
+out('')
+out('Done.')
+out('Bye...')
+sys.exit(int(os.environ.get('STUB_RC_AFTER_INT', '0')))
+"""
+
+
+def run(tmp_path, sysfs, env, stub=None, timeout=30):
     stub_dir = tmp_path / 'bin'
     stub_dir.mkdir(exist_ok=True)
-    stub = stub_dir / 'dpdk-testpmd'
-    stub.write_text('#!/bin/sh\necho "ARGS: $*"\nsleep %d\nexit %d\n' % (testpmd_sleep, testpmd_rc))
-    stub.chmod(0o755)
+    stand_in = stub_dir / 'dpdk-testpmd'
+    stand_in.write_text(STAND_IN % {'python': sys.executable})
+    stand_in.chmod(0o755)
     full_env = {'PATH': '%s:%s' % (stub_dir, os.environ.get('PATH', '/usr/bin:/bin')), 'TESTPMD_SYSFS': str(sysfs),
-                'TESTPMD_DURATION': '5'}
+                'TESTPMD_DURATION': '1', 'TMPDIR': str(tmp_path), 'STUB_TIMES': str(tmp_path / 'times')}
+    full_env.update(stub or {})
     full_env.update(env)
-    result = subprocess.run([DASH, LAUNCHER], env=full_env, capture_output=True, text=True, timeout=30, check=False)
+    result = subprocess.run([DASH, LAUNCHER], env=full_env, capture_output=True, text=True, timeout=timeout, check=False)
     args = [line[len('ARGS: '):].split() for line in result.stdout.splitlines() if line.startswith('ARGS: ')]
     return result, (args[0] if args else None), tp.parse_testpmd_log(result.stdout)
+
+
+def stand_in_times(tmp_path):
+    """{step: time.time()} of what the stand-in did (exec, forwarding, sigint)."""
+    times = {}
+    if (tmp_path / 'times').exists():
+        for line in (tmp_path / 'times').read_text().splitlines():
+            what, when = line.split()
+            times.setdefault(what, float(when))
+    return times
+
+
+def launcher_events(result):
+    return [json.loads(line[len(tp.LAUNCHER_PREFIX):]) for line in result.stdout.splitlines()
+            if line.startswith(tp.LAUNCHER_PREFIX)]
 
 
 def test_sriov_vfs_and_cpuset_make_the_command_line_and_the_placement_line(tmp_path, sysfs):
@@ -75,7 +172,8 @@ def test_sriov_vfs_and_cpuset_make_the_command_line_and_the_placement_line(tmp_p
     assert pod['nics'] == [{'pci': '0000:41:02.0', 'numa_node': 0, 'vendor': '8086', 'device': '10ca'},
                            {'pci': '0000:81:02.0', 'numa_node': 1, 'vendor': '8086', 'device': '10ca'}]
     assert pod['hugepages']['node1']['2048kB'] == {'total': 512, 'free': 500}
-    assert stats['exit']['rc'] == 124 and stats['exit']['elapsed_s'] >= 0
+    assert stats['exit']['rc'] == 0 and stats['exit']['elapsed_s'] >= 0 and stats['exit']['stopped_by'] == 'INT'
+    assert stats['has_totals'] and stats['totals']['rx_packets'] > 0
     assert stats['numa']['aligned'] is True
 
 
@@ -101,7 +199,8 @@ def test_vdevs_run_without_pci(tmp_path, sysfs):
 
 
 def test_testpmd_failure_is_passed_on(tmp_path, sysfs):
-    result, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'TESTPMD_VDEVS': 'net_null0'}, testpmd_rc=1)[0::2]
+    result, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'TESTPMD_VDEVS': 'net_null0'},
+                        {'STUB_EXIT_BEFORE_FORWARDING': '1'})[0::2]
     assert result.returncode == 1 and stats['exit']['rc'] == 1
     assert 'testpmd exited with code 1' in tp.testpmd_verdict(stats)['reasons'][0]
 
@@ -168,19 +267,106 @@ def test_without_a_cgroup_cpuset_the_affinity_is_reported(tmp_path, sysfs):
     assert stats['pod']['cgroup_cpus'] == affinity
 
 
-def test_free_hugepages_are_sampled_while_testpmd_runs(tmp_path, sysfs):
-    result = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_DURATION': '4'},
-                 testpmd_sleep=3)[0]
-    samples = [line for line in result.stdout.splitlines() if '"event": "sample"' in line]
+def test_free_hugepages_are_sampled_once_forwarding_started(tmp_path, sysfs):
+    """EAL takes its memory during init, which can outlast half the duration: the sample waits for forwarding."""
+    pool = sysfs / 'devices' / 'system' / 'node' / 'node1' / 'hugepages' / 'hugepages-2048kB' / 'free_hugepages'
+    result = run(tmp_path, sysfs, {'TESTPMD_CPUS': '5', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_DURATION': '2',
+                                   'TESTPMD_NUMA_NODE': '1', 'TESTPMD_HUGEPAGES_MB': '256'},
+                 {'STUB_INIT_S': '3', 'STUB_HUGEPAGES_FILE': str(pool), 'STUB_TAKE_PAGES': '128'})[0]
+    assert result.returncode == 0, result.stderr
+    samples = [event for event in launcher_events(result) if event['event'] == 'sample']
     assert len(samples) == 1, result.stdout
-    sample = json.loads(samples[0][len(tp.LAUNCHER_PREFIX):])
-    assert sample['after_s'] == 2 and sample['hugepages']['node1']['2048kB'] == {'total': 512, 'free': 500}
+    # 500 free before the run (the fixture), 128 pages of 2 MiB taken by EAL = --socket-mem 256 MiB.
+    assert samples[0]['hugepages']['node1']['2048kB'] == {'total': 512, 'free': 372}
+    assert samples[0]['after_s'] >= 3 and samples[0]['forwarding_s'] == 0
+    stats = tp.parse_testpmd_log(result.stdout)
+    assert stats['pod']['hugepages']['node1']['2048kB']['free'] == 500
 
 
-def test_no_sample_when_testpmd_ended_before_it(tmp_path, sysfs):
-    result = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_DURATION': '30'})[0]
+def test_the_sample_comes_sample_at_seconds_into_forwarding(tmp_path, sysfs):
+    result = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_DURATION': '3',
+                                   'TESTPMD_SAMPLE_AT': '2'}, {'STUB_INIT_S': '1'})[0]
+    samples = [event for event in launcher_events(result) if event['event'] == 'sample']
+    assert len(samples) == 1 and samples[0]['forwarding_s'] == 2 and samples[0]['after_s'] >= 3
+
+
+def test_no_sample_when_sample_at_is_not_within_the_duration(tmp_path, sysfs):
+    result = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_DURATION': '1',
+                                   'TESTPMD_SAMPLE_AT': '1'})[0]
+    assert result.returncode == 0, result.stderr
     assert '"event": "sample"' not in result.stdout
-    assert result.returncode == 0
+
+
+def test_the_duration_counts_from_forwarding_start_not_from_testpmds_start(tmp_path, sysfs):
+    """A slow EAL init (hugepages mapped under emulation) must not eat the forwarding window."""
+    result, args, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_DURATION': '2'},
+                              {'STUB_INIT_S': '3'})
+    assert result.returncode == 0, result.stderr
+    times = stand_in_times(tmp_path)
+    assert times['forwarding'] - times['exec'] >= 3
+    # SIGINT came TESTPMD_DURATION after forwarding started (give or take the launcher's 0.2 s polls),
+    # so 5 s or more after testpmd started: timeout -s INT 2 would have stopped it during init.
+    assert 2 <= times['sigint'] - times['forwarding'] < 3.5
+    assert times['sigint'] - times['exec'] >= 5
+    events = launcher_events(result)
+    assert [event['event'] for event in events] == ['start', 'forwarding', 'sample', 'exit']
+    assert events[1]['after_s'] >= 3
+    assert 2 <= stats['exit']['forwarding_s'] < 3.5 and stats['exit']['elapsed_s'] >= 5
+    assert stats['exit']['rc'] == 0 and stats['exit']['testpmd_rc'] == 0 and stats['has_totals']
+    # testpmd's output went through the launcher in order: forwarding line, statistics, final statistics.
+    assert result.stdout.index('packet forwarding - ports=') < result.stdout.index('Accumulated forward statistics')
+
+
+@pytest.mark.parametrize('rc_after_int,launcher_rc', [(0, 0), (130, 0), (1, 1)])
+def test_testpmd_stopped_by_our_sigint_is_a_success_whatever_else_fails(tmp_path, sysfs, rc_after_int, launcher_rc):
+    """22.11 exits 0 after SIGINT; a build that re-raises the signal exits 130; anything else is passed on."""
+    result, args, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'TESTPMD_VDEVS': 'net_null0'},
+                              {'STUB_RC_AFTER_INT': str(rc_after_int)})
+    assert result.returncode == launcher_rc
+    assert stats['exit']['rc'] == launcher_rc and stats['exit']['testpmd_rc'] == rc_after_int
+    assert stats['exit']['stopped_by'] == 'INT'
+
+
+def test_testpmd_dying_before_forwarding_passes_its_code_on_without_a_sample(tmp_path, sysfs):
+    result, args, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_DURATION': '20'},
+                              {'STUB_INIT_S': '1', 'STUB_EXIT_BEFORE_FORWARDING': '3'})
+    assert result.returncode == 3 and args is not None
+    assert [event['event'] for event in launcher_events(result)] == ['start', 'exit']
+    assert stats['exit'] == {'event': 'exit', 'rc': 3, 'testpmd_rc': 3, 'stopped_by': 'none',
+                             'elapsed_s': stats['exit']['elapsed_s'], 'forwarding_s': None}
+    # It ended when testpmd did, not after TESTPMD_DURATION.
+    assert stats['exit']['elapsed_s'] < 10
+    assert 'sigint' not in stand_in_times(tmp_path)
+    assert 'testpmd exited with code 3' in tp.testpmd_verdict(stats)['reasons'][0]
+
+
+def test_testpmd_that_never_forwards_is_stopped_and_failed_after_the_start_timeout(tmp_path, sysfs):
+    started = time.time()
+    result, args, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_START_TIMEOUT_S': '2'},
+                              {'STUB_NEVER_FORWARD': '1', 'STUB_RC_AFTER_INT': '0'})
+    assert time.time() - started < 15
+    assert result.returncode == 2 and args is not None
+    message = 'testpmd did not start forwarding within TESTPMD_START_TIMEOUT_S=2 s (stopped with SIGINT, exit code 0)'
+    assert message in result.stderr
+    assert stats['exit']['rc'] == 2 and stats['exit']['error'] == message and stats['exit']['forwarding_s'] is None
+    assert stand_in_times(tmp_path)['sigint'] - stand_in_times(tmp_path)['exec'] >= 2
+    assert '"event": "forwarding"' not in result.stdout and '"event": "sample"' not in result.stdout
+
+
+def test_testpmd_that_ignores_sigint_is_killed_after_10_seconds(tmp_path, sysfs):
+    started = time.time()
+    result, args, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'TESTPMD_VDEVS': 'net_null0'},
+                              {'STUB_IGNORE_INT': '1'}, timeout=40)
+    assert 10 <= time.time() - started < 25
+    assert result.returncode == 137 and stats['exit']['rc'] == 137 and stats['exit']['stopped_by'] == 'KILL'
+    assert 1 <= stats['exit']['forwarding_s'] < 3
+
+
+def test_testpmd_ending_by_itself_while_forwarding_passes_its_code_on(tmp_path, sysfs):
+    result, args, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_DURATION': '20'},
+                              {'STUB_FORWARD_S': '1', 'STUB_SELF_RC': '5'})
+    assert result.returncode == 5 and stats['exit']['rc'] == 5 and stats['exit']['stopped_by'] == 'none'
+    assert 1 <= stats['exit']['forwarding_s'] < 10 and 'sigint' not in stand_in_times(tmp_path)
 
 
 def test_hugepage_files_are_named_after_the_pod(tmp_path, sysfs):
