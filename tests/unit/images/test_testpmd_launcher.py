@@ -306,12 +306,13 @@ def test_the_duration_counts_from_forwarding_start_not_from_testpmds_start(tmp_p
     assert times['forwarding'] - times['exec'] >= 3
     # SIGINT came TESTPMD_DURATION after forwarding started (give or take the launcher's 0.2 s polls),
     # so 5 s or more after testpmd started: timeout -s INT 2 would have stopped it during init.
-    assert 2 <= times['sigint'] - times['forwarding'] < 3.5
+    # (upper bounds are loose: a loaded CI machine may be seconds late, never early)
+    assert 2 <= times['sigint'] - times['forwarding'] < 10
     assert times['sigint'] - times['exec'] >= 5
     events = launcher_events(result)
     assert [event['event'] for event in events] == ['start', 'forwarding', 'sample', 'exit']
     assert events[1]['after_s'] >= 3
-    assert 2 <= stats['exit']['forwarding_s'] < 3.5 and stats['exit']['elapsed_s'] >= 5
+    assert 2 <= stats['exit']['forwarding_s'] < 10 and stats['exit']['elapsed_s'] >= 5
     assert stats['exit']['rc'] == 0 and stats['exit']['testpmd_rc'] == 0 and stats['has_totals']
     # testpmd's output went through the launcher in order: forwarding line, statistics, final statistics.
     assert result.stdout.index('packet forwarding - ports=') < result.stdout.index('Accumulated forward statistics')
@@ -344,12 +345,13 @@ def test_testpmd_that_never_forwards_is_stopped_and_failed_after_the_start_timeo
     started = time.time()
     result, args, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_START_TIMEOUT_S': '2'},
                               {'STUB_NEVER_FORWARD': '1', 'STUB_RC_AFTER_INT': '0'})
-    assert time.time() - started < 15
+    assert time.time() - started < 30
     assert result.returncode == 2 and args is not None
     message = 'testpmd did not start forwarding within TESTPMD_START_TIMEOUT_S=2 s (stopped with SIGINT, exit code 0)'
     assert message in result.stderr
     assert stats['exit']['rc'] == 2 and stats['exit']['error'] == message and stats['exit']['forwarding_s'] is None
-    assert stand_in_times(tmp_path)['sigint'] - stand_in_times(tmp_path)['exec'] >= 2
+    # The 2 s count from the launcher's start event, a moment before testpmd is executed.
+    assert stand_in_times(tmp_path)['sigint'] - stand_in_times(tmp_path)['exec'] >= 1.5
     assert '"event": "forwarding"' not in result.stdout and '"event": "sample"' not in result.stdout
 
 
@@ -357,9 +359,9 @@ def test_testpmd_that_ignores_sigint_is_killed_after_10_seconds(tmp_path, sysfs)
     started = time.time()
     result, args, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'TESTPMD_VDEVS': 'net_null0'},
                               {'STUB_IGNORE_INT': '1'}, timeout=40)
-    assert 10 <= time.time() - started < 25
+    assert 10 <= time.time() - started < 35
     assert result.returncode == 137 and stats['exit']['rc'] == 137 and stats['exit']['stopped_by'] == 'KILL'
-    assert 1 <= stats['exit']['forwarding_s'] < 3
+    assert 1 <= stats['exit']['forwarding_s'] < 10
 
 
 def test_testpmd_ending_by_itself_while_forwarding_passes_its_code_on(tmp_path, sysfs):
