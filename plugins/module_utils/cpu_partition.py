@@ -60,6 +60,15 @@ def _check_known(topology, option, cpus):
                                 % (option, offline.format(), topology.online.format()))
 
 
+def _parse_listed(topology, option, text):
+    """An explicit CPU list: parsed, not empty, every CPU known to this host."""
+    cpus = parse_cpus(option, text)
+    if not cpus:
+        raise CpuPartitionError('%s: must name at least one CPU (online CPUs: %s)' % (option, topology.online.format()))
+    _check_known(topology, option, cpus)
+    return cpus
+
+
 def _node_cores(topology):
     """{node id: [core CpuSet, ...]} for every node with online CPUs, cores lowest CPU first."""
     result = {}
@@ -154,15 +163,9 @@ def plan_partition(topology, isolated_cpus=None, reserved_cpus=None, isolated_co
     if explicit:
         isolated = reserved = None
         if isolated_cpus is not None:
-            isolated = parse_cpus('isolated_cpus', isolated_cpus)
-            if not isolated:
-                raise CpuPartitionError('isolated_cpus: must name at least one CPU (online CPUs: %s)' % online.format())
-            _check_known(topology, 'isolated_cpus', isolated)
+            isolated = _parse_listed(topology, 'isolated_cpus', isolated_cpus)
         if reserved_cpus is not None:
-            reserved = parse_cpus('reserved_cpus', reserved_cpus)
-            if not reserved:
-                raise CpuPartitionError('reserved_cpus: must name at least one CPU (online CPUs: %s)' % online.format())
-            _check_known(topology, 'reserved_cpus', reserved)
+            reserved = _parse_listed(topology, 'reserved_cpus', reserved_cpus)
         if isolated is not None and reserved is not None:
             overlap = isolated & reserved
             if overlap:
@@ -318,16 +321,10 @@ def plan_node_partition(topology, nic_nodes, reserved_cpus=None, isolated_cpus=N
                                 'not both')
     reserved = isolated = None
     if reserved_cpus is not None:
-        reserved = parse_cpus('reserved_cpus', reserved_cpus)
-        if not reserved:
-            raise CpuPartitionError('reserved_cpus: must name at least one CPU (online CPUs: %s)' % online.format())
-        _check_known(topology, 'reserved_cpus', reserved)
+        reserved = _parse_listed(topology, 'reserved_cpus', reserved_cpus)
         check_whole_cores(topology, 'reserved_cpus', reserved)
     if isolated_cpus is not None:
-        isolated = parse_cpus('isolated_cpus', isolated_cpus)
-        if not isolated:
-            raise CpuPartitionError('isolated_cpus: must name at least one CPU (online CPUs: %s)' % online.format())
-        _check_known(topology, 'isolated_cpus', isolated)
+        isolated = _parse_listed(topology, 'isolated_cpus', isolated_cpus)
         check_whole_cores(topology, 'isolated_cpus', isolated)
     if reserved is not None and isolated is not None:
         overlap = reserved & isolated
