@@ -11,7 +11,17 @@
 #
 # CONTEXT_DIR gets rootfs/ and Containerfile; build it with
 #   podman build --network=none -t localhost/nfv-dpdk-testpmd:latest CONTEXT_DIR
+#
+# The launcher and the Containerfile are read from this script's directory. The dpdk_testpmd
+# role sends only this script (sh -c, one round trip to the node): with TESTPMD_LAUNCHER_STDIN=1
+# the launcher is read from standard input, and the Containerfile goes to podman_image as
+# container_file.
 set -eu
+if [ "${TESTPMD_LAUNCHER_STDIN:-}" = 1 ]; then
+    # Read before anything else can touch standard input; $(...) drops the trailing newline.
+    launcher=$(cat)
+    [ -n "$launcher" ] || { echo "TESTPMD_LAUNCHER_STDIN=1 but standard input is empty" >&2; exit 1; }
+fi
 
 context=${1:?usage: build-context.sh CONTEXT_DIR [PMD_DIR]}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,6 +36,8 @@ fi
 [ -d "$pmd_dir" ] || { echo "no DPDK PMD directory under $libdir/dpdk" >&2; exit 1; }
 
 rootfs=$context/rootfs
+# A new build directory is private to root (the context holds the node's DPDK libraries); existing ones keep their mode.
+(umask 077 && mkdir -p "$context")
 rm -rf "$rootfs"
 mkdir -p "$rootfs/usr/bin" "$rootfs/usr/local/bin" "$rootfs/tmp" "$rootfs/run" "$rootfs/dev" "$rootfs/proc" \
     "$rootfs/sys" "$rootfs/etc"
@@ -84,9 +96,13 @@ sort -u "$list" -o "$list"
 while read -r file; do copy_path "$file"; done < "$list"
 
 ln -sfn "$(command -v dash)" "$rootfs/usr/bin/sh"
-cp "$here/testpmd-launcher" "$rootfs/usr/local/bin/testpmd-launcher"
+if [ "${TESTPMD_LAUNCHER_STDIN:-}" = 1 ]; then
+    printf '%s\n' "$launcher" > "$rootfs/usr/local/bin/testpmd-launcher"
+else
+    cp "$here/testpmd-launcher" "$rootfs/usr/local/bin/testpmd-launcher"
+fi
 chmod 0755 "$rootfs/usr/local/bin/testpmd-launcher"
 printf 'root:x:0:0:root:/root:/bin/sh\n' > "$rootfs/etc/passwd"
 printf 'root:x:0:\n' > "$rootfs/etc/group"
-cp "$here/Containerfile" "$context/Containerfile"
+if [ -f "$here/Containerfile" ]; then cp "$here/Containerfile" "$context/Containerfile"; fi
 echo "build-context: $(wc -l < "$list") files from $(dpkg-query -W -f='${Version}' dpdk 2>/dev/null || echo '?'), $(du -sm "$rootfs" | cut -f1) MB in $rootfs"
