@@ -90,7 +90,8 @@ def run_audit(tmp_path, node, *extra, **kwargs):
     config = tmp_path / 'empty.cfg'
     config.write_text('')
     inventory = tmp_path / 'hosts.yml'
-    host_vars = dict(NODE_VARS, ansible_connection='local', ansible_python_interpreter=sys.executable, ansible_become=False)
+    host_vars = dict(kwargs.get('node_vars', NODE_VARS), ansible_connection='local', ansible_python_interpreter=sys.executable,
+                     ansible_become=False)
     inventory.write_text(yaml.safe_dump({'all': {'children': {'dpdk_nodes': {'hosts': dict(
         (name, host_vars) for name in kwargs.get('hosts', [HOST]))}}}}))
     env = dict((k, v) for k, v in os.environ.items() if not k.startswith('ANSIBLE_'))
@@ -105,7 +106,7 @@ def run_audit(tmp_path, node, *extra, **kwargs):
         (bindir / 'ip').chmod(0o755)
     env['PATH'] = '%s%s%s' % (bindir, os.pathsep, env.get('PATH', ''))
     env.update(kwargs.get('env', {}))
-    argv = [ANSIBLE_PLAYBOOK, '-i', str(inventory), PLAYBOOK] + list(kwargs.get('argv', ['--check']))
+    argv = [ANSIBLE_PLAYBOOK, '-i', str(inventory), kwargs.get('playbook', PLAYBOOK)] + list(kwargs.get('argv', ['--check']))
     for item in extra:
         argv += ['-e', item]
     return subprocess.run(argv, cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300, check=False)
