@@ -21,7 +21,7 @@ VENV_CORE216 := $(VENV)/core216
 BIN_CORE216 := $(VENV_CORE216)/bin
 STAMP_CORE216 := $(VENV_CORE216)/.installed
 COLLECTIONS_CORE216 := $(VENV_CORE216)/collections
-CORE216_PACKAGES := ansible ansible-core ansible-lint pytest pytest-mock jmespath kubernetes kubernetes-validate netaddr PyYAML
+CORE216_PACKAGES := ansible ansible-core ansible-lint pytest pytest-mock pytest-xdist jmespath kubernetes kubernetes-validate netaddr PyYAML
 SANITY_TREE_CORE216 := $(or $(TMPDIR),/tmp)/nfv-dpdk-sanity-core216-$(shell echo '$(CURDIR)' | md5sum | cut -c1-8)/ansible_collections/nfv/dpdk
 # The sanity tests whose verdict depends on the ansible-core version (its module API,
 # argument spec and docs schema, import rules, pinned pylint); the others read only
@@ -66,8 +66,12 @@ venv: $(STAMP)
 	@mkdir -p $(dir $(COLLECTION_LINK))
 	@test -L $(COLLECTION_LINK) || ln -sfn $(CURDIR) $(COLLECTION_LINK)
 
+# The unit tests on every core (pytest-xdist): most of their time is ansible-playbook runs that
+# wait on their own subprocesses, so two workers on two cores roughly halve it. UNIT_WORKERS=0
+# runs them in one process (pytest -n 0).
+UNIT_WORKERS ?= auto
 unit: venv
-	$(BIN)/python -m pytest tests/unit
+	$(BIN)/python -m pytest -n $(UNIT_WORKERS) tests/unit
 
 # Modules against this machine's real kernel, where that is safe (2M hugepages, given back).
 integration: venv
@@ -95,7 +99,7 @@ venv-core216: venv $(STAMP_CORE216)
 	@test -L $(COLLECTIONS_CORE216)/ansible_collections/nfv/dpdk || ln -sfn $(CURDIR) $(COLLECTIONS_CORE216)/ansible_collections/nfv/dpdk
 
 unit-core216: venv-core216
-	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_CORE216) PATH=$(BIN_CORE216):$$PATH $(BIN_CORE216)/python -m pytest tests/unit
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_CORE216) PATH=$(BIN_CORE216):$$PATH $(BIN_CORE216)/python -m pytest -n $(UNIT_WORKERS) tests/unit
 
 sanity-core216: venv-core216
 	rm -rf $(SANITY_TREE_CORE216) && mkdir -p $(SANITY_TREE_CORE216)
