@@ -18,8 +18,8 @@ SITE = ROOT + '/playbooks/site.yml'
 SITE_VARS = dict(NODE_VARS, dpdk_site_testpmd=False)
 
 
-def site_run(tmp_path, node):
-    proc = run_audit(tmp_path, node, playbook=SITE, argv=[], node_vars=SITE_VARS,
+def site_run(tmp_path, node, argv=(), node_vars=None):
+    proc = run_audit(tmp_path, node, playbook=SITE, argv=list(argv), node_vars=node_vars or SITE_VARS,
                      env={'ANSIBLE_STDOUT_CALLBACK': 'ansible.posix.json'})
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     return json.loads(proc.stdout[proc.stdout.index('{'):])
@@ -42,6 +42,7 @@ def dpdk_node_tasks(output):
     return states
 
 
+FACTS = "Read the node's name for the Kubernetes API (nfv_dpdk_k8s_node_name not set)"
 PREFLIGHT = ['Pre-flight - plan the hugepage pools and mounts', 'Pre-flight - plan the SR-IOV virtual functions']
 
 
@@ -52,6 +53,8 @@ def test_a_rerun_on_a_prepared_node_runs_each_module_once_and_changes_nothing(tm
     assert node.snapshot() == before
     tasks = dpdk_node_tasks(output)
     assert [tasks[name] for name in PREFLIGHT] == ['ok', 'ok']
+    # No cluster in this run (no drain, no Kubernetes pod): no fact gathering either.
+    assert tasks[FACTS] == 'skipped'
     # iommu_grub has no pre-flight (it makes the first change): its own run is the check.
     assert tasks['Configure the IOMMU kernel arguments'] == 'ok'
     for name in ['Reserve hugepages per size and NUMA node', 'Create SR-IOV virtual functions',
@@ -80,3 +83,14 @@ def test_a_pool_drifted_by_hand_is_the_only_area_run_again_and_verified(tmp_path
     assert tasks['Create SR-IOV virtual functions'] == 'skipped'
     assert tasks['Verify the IOMMU arguments are active'] == 'skipped'
     assert node.read('/sys/devices/system/node/node1/hugepages/hugepages-1048576kB/nr_hugepages').strip() == '4'
+
+
+def test_the_node_name_is_read_only_when_the_run_talks_to_a_cluster(tmp_path):
+    # The proof pod on Kubernetes (the role's default backend) is pinned to the node by its name.
+    node = prepared_node(str(tmp_path / 'node'))
+    node_vars = dict(NODE_VARS)
+    output = site_run(tmp_path, node, argv=['--check', '--tags', 'always'], node_vars=node_vars)
+    tasks = dpdk_node_tasks(output)
+    assert tasks[FACTS] == 'ok'
+    node_vars['nfv_dpdk_k8s_node_name'] = 'worker-7'
+    assert dpdk_node_tasks(site_run(tmp_path, node, argv=['--check', '--tags', 'always'], node_vars=node_vars))[FACTS] == 'skipped'

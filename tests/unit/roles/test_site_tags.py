@@ -22,6 +22,8 @@ ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), 'ansible-playbo
 ROLE = 'nfv.dpdk.dpdk_node : '
 
 ALWAYS = {
+    # site.yml's own: facts only when the run talks to a cluster (the Kubernetes node name).
+    "Read the node's name for the Kubernetes API (nfv_dpdk_k8s_node_name not set)",
     ROLE + "Validating arguments against arg spec 'main' - Prepare a Linux node for DPDK workloads",
     # The node plan (tasks/plan.yml, issue 16): it feeds every phase, so it runs with any of them.
     ROLE + 'Refuse node plan inputs that contradict each other',
