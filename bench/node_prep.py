@@ -233,7 +233,10 @@ def analyse(rows, calls, wall):
     transfers = [call for call in calls if call['tool'] != 'ssh']
     changed = [row for row in executed if row['changed']]
     proof_changed = [row for row in changed if row['role'] == 'dpdk_testpmd']
-    prep_changed = [row for row in changed if row['role'] != 'dpdk_testpmd']
+    # Node preparation is what changed on the node; the readiness report rewrites its JSON snapshot on
+    # the controller on every run (counted apart, not a change of the node).
+    prep_changed = [row for row in changed if row['role'] != 'dpdk_testpmd' and row['remote']]
+    controller_changed = [row for row in changed if row['role'] != 'dpdk_testpmd' and not row['remote']]
     by_role = {}
     for row in executed:
         entry = by_role.setdefault(row['role'] or '-', {'tasks': 0, 'seconds': 0.0, 'changed': 0})
@@ -258,6 +261,7 @@ def analyse(rows, calls, wall):
         'changed_tasks': len(changed),
         'changed_preparation': len(prep_changed),
         'changed_testpmd_proof': len(proof_changed),
+        'changed_on_controller': len(controller_changed),
         'changed_list': ['%s (%s)' % (row['name'], row['path']) for row in changed],
         'by_role': by_role,
         'slowest_tasks': [{'name': row['name'], 'seconds': row['duration_s'], 'status': row['status'], 'changed': row['changed']}
@@ -388,7 +392,8 @@ def main(argv=None, rerun=False):
         ['ssh calls (outside reboot / during)',
          '%d (%d / %d)' % (result['ssh_calls'], result['ssh_calls_outside_reboot'], result['ssh_calls_during_reboot'])],
         ['sftp/scp transfers', result['file_transfers']],
-        ['changed: preparation / testpmd proof', '%d / %d' % (result['changed_preparation'], result['changed_testpmd_proof'])],
+        ['changed: preparation / testpmd proof / controller', '%d / %d / %d' % (
+            result['changed_preparation'], result['changed_testpmd_proof'], result.get('changed_on_controller', 0))],
         ['playbook rc', rc]]))
     print('\nslowest tasks:')
     print(benchlib.table(['task', 's', 'changed'], [[row['name'][:80], row['seconds'], row['changed']] for row in result['slowest_tasks']]))
