@@ -638,6 +638,24 @@ def _range_problem(position, entry, pf_address, indexes, have, problems):
             ('VFs %s' % format_vf_range(have)) if have else 'no VFs'))
 
 
+# The options of nfv.dpdk.driver_bind (mirrored by its DOCUMENTATION); nfv.dpdk.node_check validates with them too.
+DRIVER_BIND_ARGUMENT_SPEC = dict(
+    devices=dict(type='list', elements='str'),
+    vfs_of=dict(type='list', elements='str'),
+    match=dict(type='dict', options=dict(
+        vendor=dict(type='str', required=True),
+        device=dict(type='str'),
+    )),
+    driver=dict(type='str', default='vfio-pci', choices=list(DRIVER_CHOICES)),
+    noiommu=dict(type='bool', default=False),
+    force=dict(type='bool', default=False),
+    persist=dict(type='bool', default=True),
+    sriov_plan=dict(type='list', elements='dict', default=[]),
+    iommu_planned=dict(type='bool', default=False),
+)
+DRIVER_BIND_REQUIRED_ONE_OF = [('devices', 'vfs_of', 'match')]
+
+
 class DriverBind:
     """The ``nfv.dpdk.driver_bind`` module: select, validate everything, load the driver, bind, persist."""
 

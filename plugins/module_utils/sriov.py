@@ -575,6 +575,31 @@ class PfPlan:
         return any(vf.get(name) is not None for vf in self.vfs for name in VF_ATTRIBUTES)
 
 
+VF_OPTIONS = dict(
+    index=dict(type='int', required=True),
+    mac=dict(type='str'),
+    vlan=dict(type='int'),
+    qos=dict(type='int'),
+    spoofchk=dict(type='bool'),
+    trust=dict(type='bool'),
+    link_state=dict(type='str', choices=list(LINK_STATES)),
+    min_tx_rate=dict(type='int'),
+    max_tx_rate=dict(type='int'),
+)
+
+# The options of nfv.dpdk.sriov_vfs (mirrored by its DOCUMENTATION); nfv.dpdk.node_check validates with them too.
+SRIOV_VFS_ARGUMENT_SPEC = dict(
+    pfs=dict(type='list', elements='dict', required=True, options=dict(
+        device=dict(type='str', required=True),
+        num_vfs=dict(type='int', required=True),
+        drivers_autoprobe=dict(type='bool'),
+        link_up=dict(type='bool', default=True),
+        vfs=dict(type='list', elements='dict', default=[], options=VF_OPTIONS),
+    )),
+    persist=dict(type='bool', default=True),
+)
+
+
 class SriovVfs:
     """The ``nfv.dpdk.sriov_vfs`` module: validate everything, then VF counts, VF attributes, boot units."""
 

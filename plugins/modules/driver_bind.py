@@ -248,27 +248,14 @@ units:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nfv.dpdk.plugins.module_utils.driver_binding import DRIVER_CHOICES, DriverBind
-
-ARGUMENT_SPEC = dict(
-    devices=dict(type='list', elements='str'),
-    vfs_of=dict(type='list', elements='str'),
-    match=dict(type='dict', options=dict(
-        vendor=dict(type='str', required=True),
-        device=dict(type='str'),
-    )),
-    driver=dict(type='str', default='vfio-pci', choices=list(DRIVER_CHOICES)),
-    noiommu=dict(type='bool', default=False),
-    force=dict(type='bool', default=False),
-    persist=dict(type='bool', default=True),
-    sriov_plan=dict(type='list', elements='dict', default=[]),
-    iommu_planned=dict(type='bool', default=False),
+from ansible_collections.nfv.dpdk.plugins.module_utils.driver_binding import (
+    DRIVER_BIND_ARGUMENT_SPEC as ARGUMENT_SPEC, DRIVER_BIND_REQUIRED_ONE_OF as REQUIRED_ONE_OF, DriverBind,
 )
 
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
-                           required_one_of=[('devices', 'vfs_of', 'match')])
+                           required_one_of=REQUIRED_ONE_OF)
     DriverBind(module).run()
 
 

@@ -313,30 +313,7 @@ units:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nfv.dpdk.plugins.module_utils.sriov import LINK_STATES, SriovVfs
-
-VF_OPTIONS = dict(
-    index=dict(type='int', required=True),
-    mac=dict(type='str'),
-    vlan=dict(type='int'),
-    qos=dict(type='int'),
-    spoofchk=dict(type='bool'),
-    trust=dict(type='bool'),
-    link_state=dict(type='str', choices=list(LINK_STATES)),
-    min_tx_rate=dict(type='int'),
-    max_tx_rate=dict(type='int'),
-)
-
-ARGUMENT_SPEC = dict(
-    pfs=dict(type='list', elements='dict', required=True, options=dict(
-        device=dict(type='str', required=True),
-        num_vfs=dict(type='int', required=True),
-        drivers_autoprobe=dict(type='bool'),
-        link_up=dict(type='bool', default=True),
-        vfs=dict(type='list', elements='dict', default=[], options=VF_OPTIONS),
-    )),
-    persist=dict(type='bool', default=True),
-)
+from ansible_collections.nfv.dpdk.plugins.module_utils.sriov import SRIOV_VFS_ARGUMENT_SPEC as ARGUMENT_SPEC, SriovVfs
 
 
 def main():

@@ -14,7 +14,6 @@ not change what ``"{{ item }}"`` passes on; test_nested_defaults_are_not_applied
 checks that in-process here and tests/unit/roles/test_role_entry_validation.py through ansible-playbook.
 """
 
-import ast
 import os
 
 import pytest
@@ -51,16 +50,6 @@ def role_defaults(role):
         return yaml.safe_load(handle) or {}
 
 
-def module_main_keywords(module):
-    """The keyword arguments of the AnsibleModule(...) call in the module's main(), as literals."""
-    with open(module.__file__) as handle:
-        tree = ast.parse(handle.read())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and getattr(node.func, 'id', None) == 'AnsibleModule':
-            return dict((kw.arg, ast.literal_eval(kw.value)) for kw in node.keywords if kw.arg != 'argument_spec')
-    raise AssertionError('no AnsibleModule call in %s' % module.__file__)
-
-
 # role, variable, the module's options its entries must match, module-level constraints of those options
 def _proof_pod_options():
     """The entries of node_plan's proof_pods (its RETURN sample) as options: every key required but resource (null for a PF)."""
@@ -76,7 +65,7 @@ MIRRORS = [
     ('dpdk_node', 'dpdk_node_hugepages_pools', hugepages.ARGUMENT_SPEC['pools']['options'], {}),
     ('dpdk_node', 'dpdk_node_hugepages_mounts', hugepages.ARGUMENT_SPEC['mounts']['options'], {}),
     # Each binding is the whole argument spec of driver_bind (``nfv.dpdk.driver_bind: "{{ item }}"``).
-    ('dpdk_node', 'dpdk_node_bindings', driver_bind.ARGUMENT_SPEC, module_main_keywords(driver_bind)),
+    ('dpdk_node', 'dpdk_node_bindings', driver_bind.ARGUMENT_SPEC, {'required_one_of': driver_bind.REQUIRED_ONE_OF}),
     # A dict of the module's options (all but nics), passed as the module's arguments.
     ('dpdk_node', 'dpdk_node_plan', node_plan.ARGUMENT_SPEC, {'mutually_exclusive': node_plan.MUTUALLY_EXCLUSIVE}),
     ('kubelet_cpu_manager', 'kubelet_cpu_manager_reserved_memory', kubelet_config.ARGUMENT_SPEC['reserved_memory']['options'], {}),

@@ -7,7 +7,8 @@ import pytest
 from ansible.module_utils import basic
 
 from ansible_collections.nfv.dpdk.plugins.modules import cpu_isolation
-from ansible_collections.nfv.dpdk.plugins.modules.cpu_isolation import (
+from ansible_collections.nfv.dpdk.plugins.module_utils import cpu_isolation_config
+from ansible_collections.nfv.dpdk.plugins.module_utils.cpu_isolation_config import (
     CPULIST_KEY,
     IRQBALANCE_MARKER,
     MASK_KEY,
@@ -292,13 +293,13 @@ def test_removed_allowed_cpus_give_the_slices_their_cpus_back(fake_host, command
     run_module(cpu_isolation, dict(EXPLICIT, slices=['system.slice']))
     assert slice_cpus(fake_host, 'system.slice') == '0-1,8-9' and slice_cpus(fake_host, 'user.slice') == ''
     # The kernel refuses an empty cpuset.cpus in a populated cgroup (ENOSPC): every online CPU then.
-    real_write = cpu_isolation.HostFS.write
+    real_write = cpu_isolation_config.HostFS.write
 
     def write(self, path, value):
         if path.endswith('/cpuset.cpus') and value == '':
             raise OSError(28, 'No space left on device')
         return real_write(self, path, value)
-    monkeypatch.setattr(cpu_isolation.HostFS, 'write', write)
+    monkeypatch.setattr(cpu_isolation_config.HostFS, 'write', write)
     run_module(cpu_isolation, {'state': 'absent'})
     assert slice_cpus(fake_host, 'system.slice') == '0-15'
 
@@ -313,8 +314,8 @@ def test_allowed_cpus_configured_elsewhere_are_left_to_systemd(fake_host, comman
 
 
 def test_slice_cgroup_paths():
-    assert cpu_isolation.slice_cgroup('system.slice') == '/sys/fs/cgroup/system.slice'
-    assert cpu_isolation.slice_cgroup('machine-qemu.slice') == '/sys/fs/cgroup/machine.slice/machine-qemu.slice'
+    assert cpu_isolation_config.slice_cgroup('system.slice') == '/sys/fs/cgroup/system.slice'
+    assert cpu_isolation_config.slice_cgroup('machine-qemu.slice') == '/sys/fs/cgroup/machine.slice/machine-qemu.slice'
 
 
 def test_an_affinity_configured_elsewhere_is_left_to_systemd(fake_host, commands, run_module):

@@ -5,6 +5,7 @@ import pytest
 
 from ansible_collections.nfv.dpdk.plugins.module_utils.hostfs import HostFS
 from ansible_collections.nfv.dpdk.plugins.module_utils.hugepage_pool import COMPACT_MEMORY, pool_dir
+from ansible_collections.nfv.dpdk.plugins.module_utils.hugepage_reservation import UNIT_NAME, UNIT_PATH
 from ansible_collections.nfv.dpdk.plugins.modules import hugepages
 
 G = 1024 * 1024
@@ -389,14 +390,14 @@ def test_per_node_boot_cmdline_refused_on_old_kernels(fake_host, monkeypatch, co
 
 def systemd_boot(fake_host, commands):
     commands.provide('systemctl')
-    wants = '/etc/systemd/system/sysinit.target.wants/' + hugepages.UNIT_NAME
+    wants = '/etc/systemd/system/sysinit.target.wants/' + UNIT_NAME
 
     def enable(argv):
         if argv[1] == 'enable':
-            fake_host.link(wants, hugepages.UNIT_PATH)
+            fake_host.link(wants, UNIT_PATH)
         else:
             os.unlink(fake_host.path(wants))
-    commands.on(['/usr/bin/systemctl', '*', hugepages.UNIT_NAME], effect=enable)
+    commands.on(['/usr/bin/systemctl', '*', UNIT_NAME], effect=enable)
     return wants
 
 
@@ -410,18 +411,18 @@ def test_per_node_boot_falls_back_to_a_unit_on_old_kernels(fake_host, monkeypatc
     before = fake_host.snapshot()
     checked = run_module(hugepages, args, check_mode=True, diff=True)
     assert checked.changed and fake_host.snapshot() == before and commands.calls == []
-    assert [d['before_header'] for d in checked['diff']] == ['/etc/default/grub', hugepages.UNIT_PATH]
+    assert [d['before_header'] for d in checked['diff']] == ['/etc/default/grub', UNIT_PATH]
 
     result = run_module(hugepages, args, diff=True)
     assert not result.failed, result.get('msg')
-    assert result['boot_method'] == 'systemd' and result['boot_unit'] == hugepages.UNIT_PATH
+    assert result['boot_method'] == 'systemd' and result['boot_unit'] == UNIT_PATH
     assert result['cmdline'] == 'default_hugepagesz=1G hugepagesz=2M hugepages=64'
-    unit = fake_host.read(hugepages.UNIT_PATH)
+    unit = fake_host.read(UNIT_PATH)
     node1 = '/sys/devices/system/node/node1/hugepages/hugepages-1048576kB/nr_hugepages'
     assert "ExecStart=/bin/sh -c 'echo 2 > %s'" % node1 in unit
     assert 'ExecStart=/bin/sh -c \'test "$$(cat %s)" -ge 2\'' % node1 in unit
     assert 'Before=sysinit.target kubelet.service' in unit and 'WantedBy=sysinit.target' in unit
-    assert commands.calls == [UPDATE, ['/usr/bin/systemctl', 'enable', hugepages.UNIT_NAME]]
+    assert commands.calls == [UPDATE, ['/usr/bin/systemctl', 'enable', UNIT_NAME]]
     assert fake_host.exists(wants) and kernel.writes == []
     assert not run_module(hugepages, args).changed
 
@@ -430,8 +431,8 @@ def test_per_node_boot_falls_back_to_a_unit_on_old_kernels(fake_host, monkeypatc
     moved = run_module(hugepages, args)
     assert moved.changed and moved['boot_method'] == 'cmdline' and moved['boot_unit'] is None
     assert 'hugepagesz=1G hugepages=1:2' in grub_cmdline(fake_host)
-    assert not fake_host.exists(hugepages.UNIT_PATH) and not fake_host.exists(wants)
-    assert commands.calls[-1] == ['/usr/bin/systemctl', 'disable', hugepages.UNIT_NAME]
+    assert not fake_host.exists(UNIT_PATH) and not fake_host.exists(wants)
+    assert commands.calls[-1] == ['/usr/bin/systemctl', 'disable', UNIT_NAME]
     assert not run_module(hugepages, args).changed
 
 
@@ -441,7 +442,7 @@ def test_per_node_boot_unit_removed_with_state_absent(fake_host, kernel, command
     args = {'boot': True, 'runtime': False, 'per_node_boot': 'systemd', 'pools': [{'size': '2M', 'count': 8, 'node': 0}]}
     assert run_module(hugepages, args).changed and fake_host.exists(wants)
     gone = run_module(hugepages, {'boot': True, 'runtime': False, 'state': 'absent'})
-    assert gone.changed and not fake_host.exists(hugepages.UNIT_PATH) and not fake_host.exists(wants)
+    assert gone.changed and not fake_host.exists(UNIT_PATH) and not fake_host.exists(wants)
     assert not run_module(hugepages, {'boot': True, 'runtime': False, 'state': 'absent'}).changed
 
 
@@ -453,9 +454,9 @@ def test_runtime_failure_puts_the_unit_back(fake_host, monkeypatch, commands, ru
     before = fake_host.snapshot()
     result = run_module(hugepages, {'boot': True, 'per_node_boot': 'systemd', 'pools': [{'size': '2M', 'count': 8, 'node': 0}]})
     assert result.failed and 'requested 8 pages, obtained 3' in result['msg']
-    assert hugepages.UNIT_PATH + ' removed again' in result['msg']
-    assert not fake_host.exists(hugepages.UNIT_PATH) and not fake_host.exists(wants)
-    assert commands.calls[-1] == ['/usr/bin/systemctl', 'disable', hugepages.UNIT_NAME]
+    assert UNIT_PATH + ' removed again' in result['msg']
+    assert not fake_host.exists(UNIT_PATH) and not fake_host.exists(wants)
+    assert commands.calls[-1] == ['/usr/bin/systemctl', 'disable', UNIT_NAME]
     after = fake_host.snapshot()
     # Every file is as it was (directories /etc/systemd/system/... exist on real hosts anyway;
     # compact_memory is a trigger, not state).
@@ -707,7 +708,7 @@ def test_boot_unit_written_but_not_loaded_is_reloaded_on_the_rerun(fake_host, mo
     systemd_boot(fake_host, commands)
     fake_host.mkdir('/run/systemd/system')
     reload_ = ['/usr/bin/systemctl', 'daemon-reload']
-    show = ['/usr/bin/systemctl', 'show', '--property=NeedDaemonReload', '--property=LoadState', hugepages.UNIT_NAME]
+    show = ['/usr/bin/systemctl', 'show', '--property=NeedDaemonReload', '--property=LoadState', UNIT_NAME]
     commands.on(reload_)
     args = {'boot': True, 'runtime': False, 'pools': [{'size': '2M', 'count': 8, 'node': 0}], 'per_node_boot': 'systemd'}
     assert run_module(hugepages, args).changed
