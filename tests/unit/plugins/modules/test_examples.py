@@ -46,6 +46,10 @@ FIELD_KINDS = {
     'driver_bind': {'devices[]': PCI_ADDRESS, 'vfs_of[]': PCI_ADDRESS,
                     'match.vendor': PCI_ID, 'match.device': PCI_ID,
                     'sriov_plan[].address': PCI_ADDRESS, 'sriov_plan[].vfs[].address': PCI_ADDRESS},
+    # The options of sriov_vfs and driver_bind, one level down.
+    'node_check': {'sriov_vfs.pfs[].device': PCI_ADDRESS, 'sriov_vfs.pfs[].vfs[].mac': MAC_ADDRESS,
+                   'driver_bind[].devices[]': PCI_ADDRESS, 'driver_bind[].vfs_of[]': PCI_ADDRESS,
+                   'driver_bind[].match.vendor': PCI_ID, 'driver_bind[].match.device': PCI_ID},
 }
 
 # Refusals that depend on the host the example runs on, not on the example's input.
