@@ -132,19 +132,19 @@ class CheckModeModule:
 
 
 class NodeCheckError(Exception):
-    """A resource's options are wrong or its plan failed: ``msg`` names the resource, ``results`` what was planned."""
+    """A resource's options are wrong or its plan failed: ``msg`` names the resource, ``plans`` what was planned."""
 
-    def __init__(self, msg, resource, results):
+    def __init__(self, msg, resource, plans):
         super(NodeCheckError, self).__init__(msg)
         self.resource = resource
-        self.results = results
+        self.plans = plans
 
 
 class NodeCheck:
     """``NodeCheck(host).run()``: every resource in ``host.params`` planned in check mode; the node_check result.
 
     Every resource's options are validated before any is planned. A plan that fails ends
-    the run (NodeCheckError) with the results planned until then and the failed one's.
+    the run (NodeCheckError) with the plans made until then and the failed one's result.
     """
 
     def __init__(self, host):
@@ -174,7 +174,7 @@ class NodeCheck:
                 problems.extend('%s: %s' % (label, error) for error in errors)
         if problems:
             raise NodeCheckError('%d problem(s) in the options, nothing was planned: %s' % (len(problems), '; '.join(problems)),
-                                 resource=wrong[0], results={})
+                                 resource=wrong[0], plans={})
         return validated
 
     def plan(self, label, module, params):
@@ -193,7 +193,7 @@ class NodeCheck:
     def run(self):
         requests = self.requests()
         validated = self.validate(requests)
-        results = {}
+        plans = {}
         sriov_pfs = None
         for label, module, options in requests:
             params = validated[label]
@@ -202,36 +202,39 @@ class NodeCheck:
                 params = dict(params, sriov_plan=sriov_pfs)
             result, failed = self.plan(label, module, params)
             if module.name == 'driver_bind':
-                results.setdefault('driver_bind', []).append(result)
+                plans.setdefault('driver_bind', []).append(result)
             else:
-                results[label] = result
+                plans[label] = result
             if failed:
-                raise NodeCheckError('%s: %s' % (label, result.get('msg', 'failed without a message')), label, results)
+                raise NodeCheckError('%s: %s' % (label, result.get('msg', 'failed without a message')), label, plans)
             if module.name == 'sriov_vfs':
                 sriov_pfs = result.get('pfs') or []
-        return summarize(results)
+        return summarize(plans)
 
 
-def result_items(results):
-    """(label, result) of every result, driver_bind entries as driver_bind[N]."""
+def plan_items(plans):
+    """(label, result) of every plan, driver_bind entries as driver_bind[N]."""
     for name in NODE_MODULE_NAMES:
-        if name not in results:
+        if name not in plans:
             continue
         if name == 'driver_bind':
-            for index, result in enumerate(results[name]):
+            for index, result in enumerate(plans[name]):
                 yield 'driver_bind[%d]' % index, result
         else:
-            yield name, results[name]
+            yield name, plans[name]
 
 
-def summarize(results):
-    """The node_check result: ``results`` and which of them would change or wait for a reboot, said in ``msg``."""
-    items = list(result_items(results))
+def summarize(plans):
+    """The node_check result: ``plans`` and which of them would change or wait for a reboot, said in ``msg``.
+
+    Not ``results``: Ansible takes a module's ``results`` for a loop's and renames it ``ansible_module_results``.
+    """
+    items = list(plan_items(plans))
     would_change = [label for label, result in items if result.get('changed')]
     reboot_required = [label for label, result in items if result.get('reboot_required')]
     parts = ['planned %s' % (', '.join(label for label, _result in items) or 'nothing')]
     parts.append('would change: %s' % ', '.join(would_change) if would_change else 'nothing would change')
     parts.append('a reboot is required for: %s' % ', '.join(reboot_required) if reboot_required
                  else 'no reboot is required')
-    return {'changed': False, 'results': results, 'would_change': would_change,
+    return {'changed': False, 'plans': plans, 'would_change': would_change,
             'reboot_required': reboot_required, 'msg': '; '.join(parts)}

@@ -23,7 +23,7 @@ description:
     one of O(nfv.dpdk.driver_bind#module:devices), O(nfv.dpdk.driver_bind#module:vfs_of) or
     O(nfv.dpdk.driver_bind#module:match)), all of them before anything is
     planned, and each resource is then planned by that module's own code in check mode, with that module's own
-    checks of the node. RV(results) holds, per resource, exactly what that module returns in check mode for the
+    checks of the node. RV(plans) holds, per resource, exactly what that module returns in check mode for the
     same options.
   - Resources are planned in the order iommu_grub, cpu_isolation, hugepages, sriov_vfs, driver_bind. A plan that
     fails ends the run; the message starts with the resource and the module's own message, which names the field
@@ -69,7 +69,7 @@ attributes:
     description: The module plans in check mode whether or not the task runs in check mode; it changes nothing.
   diff_mode:
     support: partial
-    description: With C(--diff) each result in RV(results) has the C(diff) its module returns; the task shows no diff of its own.
+    description: With C(--diff) each result in RV(plans) has the C(diff) its module returns; the task shows no diff of its own.
   platform:
     support: full
     platforms: posix
@@ -118,7 +118,7 @@ EXAMPLES = r'''
   nfv.dpdk.cpu_isolation:
     isolated_cpus: 2-7,10-15
     reserved_cpus: 0-1,8-9
-  when: preflight.results.cpu_isolation.changed or preflight.results.cpu_isolation.reboot_required
+  when: preflight.plans.cpu_isolation.changed or preflight.plans.cpu_isolation.reboot_required
 
 - name: After the reboot, fail when a kernel argument is still missing, naming the module
   nfv.dpdk.node_check:
@@ -132,12 +132,13 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
-results:
+plans:
   description:
     - One key per resource given, each exactly the result that module returns in check mode for those options
       (see the RETURN of each module); its C(changed) means "would change". C(warnings) when the module warned.
     - When the module fails, the results of the resources planned before the failing one, and the failing one's
-      result (with its C(failed) and C(msg)).
+      result (with its C(failed) and C(msg)); empty when an option was wrong (nothing was planned).
+    - Not called C(results), which Ansible reserves for the items of a loop.
   returned: always
   type: dict
   contains:
@@ -213,7 +214,7 @@ def main():
     try:
         result = NodeCheck(module).run()
     except NodeCheckError as exc:
-        module.fail_json(msg=str(exc), resource=exc.resource, results=exc.results)
+        module.fail_json(msg=str(exc), resource=exc.resource, plans=exc.plans)
     module.exit_json(**result)
 
 

@@ -89,9 +89,9 @@ def test_each_result_is_the_modules_own_check_mode_result(fresh, run_module, com
     node_check_calls = list(commands.calls)
     expected, expected_calls = modules_one_by_one(run_module, commands, ALL, diff=diff)
     assert fresh.snapshot() == before
-    assert sorted(result['results']) == sorted(ALL)
+    assert sorted(result['plans']) == sorted(ALL)
     for name in ALL:
-        assert result['results'][name] == expected[name], name
+        assert result['plans'][name] == expected[name], name
     # The same checks: the very commands the modules ran, in the same order (all of them read-only).
     assert node_check_calls == expected_calls
     assert result['changed'] is False
@@ -101,7 +101,7 @@ def test_each_result_is_the_modules_own_check_mode_result(fresh, run_module, com
     assert result['msg'] == ('planned iommu_grub, cpu_isolation, hugepages, sriov_vfs, driver_bind[0], driver_bind[1]; '
                              'would change: iommu_grub, cpu_isolation, hugepages, sriov_vfs, driver_bind[0], '
                              'driver_bind[1]; a reboot is required for: iommu_grub, cpu_isolation, hugepages')
-    assert ('diff' in result['results']['hugepages']) is diff
+    assert ('diff' in result['plans']['hugepages']) is diff
 
 
 def test_a_prepared_node_has_nothing_to_change(prepared, run_module, commands):
@@ -111,7 +111,7 @@ def test_a_prepared_node_has_nothing_to_change(prepared, run_module, commands):
     assert not result.failed, result['msg']
     assert prepared.snapshot() == before
     expected, _calls = modules_one_by_one(run_module, commands, args)
-    assert result['results'] == expected
+    assert result['plans'] == expected
     assert result['would_change'] == [] and result['reboot_required'] == []
     assert result['msg'] == 'planned iommu_grub, hugepages, sriov_vfs; nothing would change; no reboot is required'
 
@@ -124,7 +124,7 @@ def test_a_pool_drifted_by_hand_is_the_one_that_would_change(tmp_path, monkeypat
     result = run_module(node_check, args)
     assert node.snapshot() == before
     assert result['would_change'] == ['hugepages'] and result['reboot_required'] == []
-    pool = result['results']['hugepages']['pools'][0]
+    pool = result['plans']['hugepages']['pools'][0]
     assert (pool['before']['persistent'], pool['after']['persistent']) == (2, 4)
 
 
@@ -134,10 +134,10 @@ def test_the_vfs_sriov_vfs_would_create_are_bound_in_the_plan(fresh, run_module)
     result = run_module(node_check, args)
     assert not result.failed, result['msg']
     assert fresh.snapshot() == before
-    planned = [vf for pf in result['results']['sriov_vfs']['pfs'] for vf in pf['vfs']]
+    planned = [vf for pf in result['plans']['sriov_vfs']['pfs'] for vf in pf['vfs']]
     assert [vf['planned'] for vf in planned] == [True, True]
     assert all(vf['address'] for vf in planned)  # from the PF's SR-IOV capability in its config space
-    bind = result['results']['driver_bind'][0]
+    bind = result['plans']['driver_bind'][0]
     assert [(device['address'], device['planned'], device['physfn'], device['changed']) for device in bind['devices']] == [
         (vf['address'], True, PF, True) for vf in planned]
     assert bind['changed'] is True
@@ -147,9 +147,9 @@ def test_an_entry_with_its_own_sriov_plan_keeps_it(fresh, run_module, commands):
     args = {'sriov_vfs': ALL['sriov_vfs'], 'driver_bind': [{'vfs_of': [PF], 'sriov_plan': []}]}
     result = run_module(node_check, args)
     expected, _calls = modules_one_by_one(run_module, commands, args)
-    assert result['results']['driver_bind'] == expected['driver_bind']
+    assert result['plans']['driver_bind'] == expected['driver_bind']
     # Without the plan the PF has no VF to bind: not the handed-over VFs.
-    assert not any(device['planned'] for device in result['results']['driver_bind'][0].get('devices', []))
+    assert not any(device['planned'] for device in result['plans']['driver_bind'][0].get('devices', []))
 
 
 @pytest.mark.parametrize('args, resource, parts', [
@@ -184,7 +184,7 @@ def test_bad_options_name_the_resource_and_field_and_plan_nothing(fresh, run_mod
     assert result.failed
     for part in parts:
         assert part in result['msg'], result['msg']
-    assert result['resource'] == resource and result['results'] == {}
+    assert result['resource'] == resource and result['plans'] == {}
     assert commands.calls == []  # nothing was planned, so nothing was asked of the node
     assert fresh.snapshot() == before
 
@@ -208,18 +208,18 @@ def test_a_failing_plan_names_the_resource_and_field(fresh, run_module, args, re
     # The failing plan's own result, exactly as the module fails alone, after the results planned before it.
     if resource.startswith('driver_bind'):
         index = int(resource[len('driver_bind['):-1])
-        failed = result['results']['driver_bind'][index]
-        assert len(result['results']['driver_bind']) == index + 1
-        alone = run_module(driver_bind, dict(args['driver_bind'][index], sriov_plan=result['results']['sriov_vfs']['pfs']),
+        failed = result['plans']['driver_bind'][index]
+        assert len(result['plans']['driver_bind']) == index + 1
+        alone = run_module(driver_bind, dict(args['driver_bind'][index], sriov_plan=result['plans']['sriov_vfs']['pfs']),
                            check_mode=True)
     else:
-        failed = result['results'][resource]
+        failed = result['plans'][resource]
         alone = run_module(MODULES[resource], args[resource], check_mode=True)
     assert alone.failed and failed == alone
     assert result['msg'] == '%s: %s' % (resource, alone['msg'])
     order = [name for name in ('iommu_grub', 'cpu_isolation', 'hugepages', 'sriov_vfs', 'driver_bind') if name in args]
     planned = order[:order.index(resource.split('[')[0]) + 1]
-    assert list(result['results']) == planned
+    assert list(result['plans']) == planned
     assert fresh.snapshot() == before
 
 
@@ -228,7 +228,7 @@ def test_warnings_are_the_modules_and_the_tasks(fresh, run_module):
     args = {'cpu_isolation': {'isolated_cpus': '2-7', 'reserved_cpus': '0-1,8-14', 'allow_split_cores': True}}
     result = run_module(node_check, args)
     alone = run_module(cpu_isolation, args['cpu_isolation'], check_mode=True)
-    assert alone['warnings'] and result['results']['cpu_isolation'] == alone
+    assert alone['warnings'] and result['plans']['cpu_isolation'] == alone
     assert result['warnings'] == ['cpu_isolation: %s' % warning for warning in alone['warnings']]
 
 
