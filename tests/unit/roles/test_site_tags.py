@@ -30,10 +30,7 @@ ALWAYS = {
     ROLE + 'Plan the node from its topology and its DPDK NICs',
     ROLE + 'Take the sets left empty from the node plan',
     ROLE + 'Check that no extra variable hides the node plan',
-    ROLE + 'Pre-flight - plan the CPU isolation',
-    ROLE + 'Pre-flight - plan the hugepage pools and mounts',
-    ROLE + 'Pre-flight - plan the SR-IOV virtual functions',
-    ROLE + 'Pre-flight - plan the driver bindings',
+    ROLE + 'Pre-flight - plan the CPU isolation, hugepages, SR-IOV VFs and driver bindings',
     ROLE + 'Record what the node offers to the workloads',
     ROLE + 'Show the plan (check mode)',
 }
@@ -43,14 +40,12 @@ PHASES = {
         ROLE + 'Configure the IOMMU kernel arguments',
         ROLE + 'Isolate CPUs for the DPDK workloads',
         ROLE + 'Reserve hugepages per size and NUMA node',
-        ROLE + 'Verify the IOMMU arguments are active',
-        ROLE + 'Verify the CPU isolation is active',
-        ROLE + 'Verify the hugepage pools and mounts',
+        ROLE + 'Verify that the IOMMU arguments, the CPU isolation and the hugepage pools are active',
     },
     'hugepages': {
         ROLE + 'Mount hugetlbfs persistently (fstab)',
         ROLE + 'Reserve hugepages per size and NUMA node',
-        ROLE + 'Verify the hugepage pools and mounts',
+        ROLE + 'Verify that the IOMMU arguments, the CPU isolation and the hugepage pools are active',
     },
     'reboot': {
         ROLE + 'Refuse to leave the node half-prepared when reboots are not allowed',
