@@ -103,19 +103,25 @@ class CheckModeModule:
         self.warnings.append(warning)
         self._host.warn('%s: %s' % (self._resource, warning))
 
-    def _result(self, kwargs):
+    def _with_warnings(self, result):
+        # As AnsibleModule's exit_json/fail_json put the module's warnings into its result.
         if self.warnings:
-            kwargs['warnings'] = list(self.warnings)
-        return kwargs
+            result['warnings'] = list(self.warnings)
+        return result
+
+    def exit_result(self, result):
+        """What exit_json(**result) returns to the controller."""
+        result = dict(result)
+        result.setdefault('changed', False)
+        return self._with_warnings(result)
 
     def exit_json(self, **kwargs):
-        kwargs.setdefault('changed', False)
-        raise PlanEnded(self._result(kwargs), failed=False)
+        raise PlanEnded(self.exit_result(kwargs), failed=False)
 
     def fail_json(self, msg, **kwargs):
         kwargs['failed'] = True
         kwargs['msg'] = msg
-        raise PlanEnded(self._result(kwargs), failed=True)
+        raise PlanEnded(self._with_warnings(kwargs), failed=True)
 
     def _writes(self, name):
         self.fail_json(msg='%s called %s in check mode: node_check never changes the node (a bug in the module)'
@@ -185,10 +191,7 @@ class NodeCheck:
         except PlanEnded as ended:
             return ended.result, ended.failed
         # The classes whose main() passes run()'s return value to exit_json: the same result as theirs.
-        try:
-            adapter.exit_json(**returned)
-        except PlanEnded as ended:
-            return ended.result, False
+        return adapter.exit_result(returned), False
 
     def run(self):
         requests = self.requests()

@@ -6,7 +6,7 @@ failing plans name the resource and the field, and nothing on the node changes."
 import pytest
 import yaml
 
-from ansible_collections.nfv.dpdk.plugins.module_utils.node_check import NODE_MODULE_NAMES, NodeCheck
+from ansible_collections.nfv.dpdk.plugins.module_utils.node_check import NODE_MODULE_NAMES, CheckModeModule, NodeCheck, PlanEnded
 from ansible_collections.nfv.dpdk.plugins.modules import cpu_isolation, driver_bind, hugepages, iommu_grub, node_check, sriov_vfs
 from ansible_collections.nfv.dpdk.tests.unit.fakehost import FakeHost
 from ansible_collections.nfv.dpdk.tests.unit.fakekernel_pci import FakeKernelPci
@@ -194,6 +194,9 @@ def test_bad_options_name_the_resource_and_field_and_plan_nothing(fresh, run_mod
      'cpu_isolation', 'cpu_isolation: isolated_cpus: CPUs 99 do not exist on this host'),
     ({'hugepages': {'pools': [{'size': '3M', 'count': 4}]}}, 'hugepages',
      'hugepages: pools[0].size: 3M is not a hugepage size of this kernel'),
+    # A required executable missing on the node fails that plan as it fails the module (get_bin_path).
+    ({'hugepages': {'mounts': [{'path': '/dev/hugepages-1G', 'size': '1G'}]}}, 'hugepages',
+     'hugepages: Failed to find required executable "mount"'),
     ({'sriov_vfs': {'pfs': [{'device': PF, 'num_vfs': 65}]}, 'driver_bind': [{'vfs_of': [PF]}]}, 'sriov_vfs',
      'sriov_vfs: 1 problem(s) in the input, nothing was changed: pfs[0].num_vfs: 65 is out of range for 0000:af:00.0'),
     ({'sriov_vfs': ALL['sriov_vfs'], 'driver_bind': [{'vfs_of': [PF]}, {'devices': ['0000:af:00.7']}]}, 'driver_bind[1]',
@@ -221,6 +224,17 @@ def test_a_failing_plan_names_the_resource_and_field(fresh, run_module, args, re
     planned = order[:order.index(resource.split('[')[0]) + 1]
     assert list(result['plans']) == planned
     assert fresh.snapshot() == before
+
+
+def test_a_module_that_would_write_fails_its_plan():
+    # Check mode never writes; should a module's code try, the plan fails instead of writing.
+    adapter = CheckModeModule(type('Host', (), {'_diff': False})(), 'hugepages', {})
+    for name in ('atomic_move', 'backup_local', 'preserved_copy'):
+        with pytest.raises(PlanEnded) as ended:
+            getattr(adapter, name)('/tmp/x', '/etc/x')
+        assert ended.value.failed
+        assert ended.value.result['msg'] == ('hugepages called %s in check mode: node_check never changes the node '
+                                             '(a bug in the module)' % name)
 
 
 def test_warnings_are_the_modules_and_the_tasks(fresh, run_module):
