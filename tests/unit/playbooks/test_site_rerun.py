@@ -25,20 +25,26 @@ def site_run(tmp_path, node, argv=(), node_vars=None):
     return json.loads(proc.stdout[proc.stdout.index('{'):])
 
 
-def dpdk_node_tasks(output):
-    """Task name -> 'changed', 'ok' or 'skipped' for the preparation play's tasks on the one host (the
-    report play after it writes its JSON report on the controller)."""
-    states = {}
+def preparation_results(output):
+    """(task name, result) of every task of the preparation play on the one host (the report play after it
+    writes its JSON report on the controller)."""
     for play in output['plays']:
         if not play['play']['name'].startswith('Prepare DPDK worker nodes'):
             continue
         for task in play['tasks']:
             name = task["task"]["name"].split(" : ", 1)[-1]
             for result in task['hosts'].values():
-                if result.get('skipped'):
-                    states[name] = 'skipped'
-                else:
-                    states[name] = 'changed' if result.get('changed') else 'ok'
+                yield name, result
+
+
+def dpdk_node_tasks(output):
+    """Task name -> 'changed', 'ok' or 'skipped' for the preparation play's tasks."""
+    states = {}
+    for name, result in preparation_results(output):
+        if result.get('skipped'):
+            states[name] = 'skipped'
+        else:
+            states[name] = 'changed' if result.get('changed') else 'ok'
     return states
 
 
@@ -49,16 +55,10 @@ def node_module_executions(output):
     """The module executions on the node in the preparation play: tasks (loop items) that ran, not skipped,
     whose action is a module of nfv.dpdk or ansible.posix - each one round trip on a far-edge link (issue 19)."""
     executions = []
-    for play in output['plays']:
-        if not play['play']['name'].startswith('Prepare DPDK worker nodes'):
-            continue
-        for task in play['tasks']:
-            name = task['task']['name'].split(' : ', 1)[-1]
-            for result in task['hosts'].values():
-                if not result.get('action', '').startswith(('nfv.dpdk.', 'ansible.posix.')):
-                    continue
-                items = result['results'] if 'results' in result and isinstance(result['results'], list) else [result]
-                executions.extend(name for item in items if not item.get('skipped'))
+    for name, result in preparation_results(output):
+        if result.get('action', '').startswith(('nfv.dpdk.', 'ansible.posix.')):
+            items = result['results'] if isinstance(result.get('results'), list) else [result]
+            executions.extend(name for item in items if not item.get('skipped'))
     return executions
 
 
@@ -72,9 +72,12 @@ def test_a_rerun_on_a_prepared_node_runs_each_module_once_and_changes_nothing(tm
     output = site_run(tmp_path, node)
     assert node.snapshot() == before
     tasks = dpdk_node_tasks(output)
+    preflight = dict(preparation_results(output))[PREFLIGHT]
     assert tasks[PREFLIGHT] == 'ok'
     # No cluster in this run (no drain, no Kubernetes pod): no fact gathering either.
     assert tasks[FACTS] == 'skipped'
+    assert sorted(preflight['plans']) == ['hugepages', 'sriov_vfs']
+    assert preflight['would_change'] == [] and preflight['reboot_required'] == []
     # iommu_grub has no pre-flight (it makes the first change): its own run is the check.
     assert tasks['Configure the IOMMU kernel arguments'] == 'ok'
     for name in ['Reserve hugepages per size and NUMA node', 'Create SR-IOV virtual functions',
@@ -97,16 +100,14 @@ def test_a_pool_drifted_by_hand_is_the_only_area_run_again_and_verified(tmp_path
     node = prepared_node(str(tmp_path / 'node'), node1_pages=2)
     output = site_run(tmp_path, node)
     tasks = dpdk_node_tasks(output)
-    # node_check never reports changed: its results say what would change, and only hugepages would.
+    results = dict(preparation_results(output))
+    # node_check never reports changed: its plans say what would change, and only hugepages would.
     assert tasks[PREFLIGHT] == 'ok'
-    preflight = [task for play in output['plays'] for task in play['tasks'] if task['task']['name'].endswith(PREFLIGHT)][0]
-    planned = preflight['hosts']['dpdk-worker-1']
-    assert planned['would_change'] == ['hugepages'] and planned['reboot_required'] == []
+    assert results[PREFLIGHT]['would_change'] == ['hugepages'] and results[PREFLIGHT]['reboot_required'] == []
     assert tasks['Reserve hugepages per size and NUMA node'] == 'changed'
     assert tasks[VERIFY] == 'ok'
-    verify = [task for play in output['plays'] for task in play['tasks'] if task['task']['name'].endswith(VERIFY)][0]
     # Only what changed is verified: the hugepages, not the IOMMU arguments.
-    assert sorted(verify['hosts']['dpdk-worker-1']['plans']) == ['hugepages']
+    assert sorted(results[VERIFY]['plans']) == ['hugepages']
     assert tasks['Create SR-IOV virtual functions'] == 'skipped'
     assert node_module_executions(output) == [PREFLIGHT, 'Configure the IOMMU kernel arguments',
                                               'Reserve hugepages per size and NUMA node', VERIFY]
