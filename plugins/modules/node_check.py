@@ -25,9 +25,9 @@ description:
     planned, and each resource is then planned by that module's own code in check mode, with that module's own
     checks of the node. RV(plans) holds, per resource, exactly what that module returns in check mode for the
     same options.
-  - Resources are planned in the order iommu_grub, cpu_isolation, hugepages, sriov_vfs, driver_bind. A plan that
-    fails ends the run; the message starts with the resource and the module's own message, which names the field
-    (for example C(cpu_isolation: isolated_cpus: CPUs 64 do not exist on this host)).
+  - 'Resources are planned in the order iommu_grub, cpu_isolation, hugepages, sriov_vfs, driver_bind. A plan that
+    fails ends the run; the message starts with the resource and the module''s own message, which names the field
+    (for example C(cpu_isolation: isolated_cpus: CPUs 64 do not exist on this host)).'
   - With O(sriov_vfs), the planned PFs (RV(nfv.dpdk.sriov_vfs#module:pfs), including the VFs it would create with
     C(planned=true)) are given to every O(driver_bind) entry as O(nfv.dpdk.driver_bind#module:sriov_plan), so that
     the binding of VFs that do not exist yet is planned too; an entry that sets O(nfv.dpdk.driver_bind#module:sriov_plan)
@@ -77,8 +77,8 @@ attributes:
 notes:
   - The plans are the modules' check mode, so they are what those modules would do now. A plan is stale once
     something on the node changes (a run of one of the modules, a reboot).
-  - Warnings of a module are in its result's C(warnings) and, prefixed with the resource (for example
-    C(cpu_isolation: the isolated CPUs ...)), in the task's warnings.
+  - 'Warnings of a module are in its result''s C(warnings) and, prefixed with the resource (for example
+    C(cpu_isolation: the isolated CPUs ...)), in the task''s warnings.'
 seealso:
   - module: nfv.dpdk.iommu_grub
   - module: nfv.dpdk.cpu_isolation
