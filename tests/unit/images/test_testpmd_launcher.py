@@ -368,7 +368,9 @@ def test_testpmd_ending_by_itself_while_forwarding_passes_its_code_on(tmp_path, 
     result, args, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '0-1', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_DURATION': '20'},
                               {'STUB_FORWARD_S': '1', 'STUB_SELF_RC': '5'})
     assert result.returncode == 5 and stats['exit']['rc'] == 5 and stats['exit']['stopped_by'] == 'none'
-    assert 1 <= stats['exit']['forwarding_s'] < 10 and 'sigint' not in stand_in_times(tmp_path)
+    # The launcher counts from the moment it reads testpmd's forwarding line: on a loaded machine that
+    # is late, so the span comes out shorter than the stand-in's 1 s (0.85 s seen), never near the 20 s duration.
+    assert 0 < stats['exit']['forwarding_s'] < 10 and 'sigint' not in stand_in_times(tmp_path)
 
 
 def test_hugepage_files_are_named_after_the_pod(tmp_path, sysfs):
