@@ -48,25 +48,10 @@ for top in bin sbin lib lib64; do
     if [ -L "/$top" ]; then ln -sfn "$(readlink "/$top")" "$rootfs/$top"; fi
 done
 
-# Copy a path as it is (a symlink stays a symlink), its directory's real location
-# included, then whatever it points to, until a regular file is reached.
-copy_path() {
-    path=$1
-    while :; do
-        dir=$(cd "$(dirname "$path")" && pwd -P)
-        real=$dir/$(basename "$path")
-        if [ ! -e "$rootfs$real" ] && [ ! -L "$rootfs$real" ]; then
-            mkdir -p "$rootfs$dir"
-            cp -a "$real" "$rootfs$real"
-        fi
-        [ -L "$real" ] || break
-        target=$(readlink "$real")
-        case $target in /*) path=$target ;; *) path=$dir/$target ;; esac
-    done
-}
-
+# ldd's closure of the given files (one ldd run for all of them: under emulation, as on the lab
+# node, each process start costs tens of milliseconds and there are hundreds of files).
 closure() {
-    ldd "$1" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'
+    ldd "$@" 2>/dev/null | awk '/:$/ {next} $2 == "=>" && $3 ~ /^\// {print $3; next} $1 ~ /^\// {print $1}'
 }
 
 # stdbuf (with its preload library) makes testpmd's stdout line-buffered, so that log
@@ -74,26 +59,62 @@ closure() {
 # sleep paces the launcher's hugepage samples while testpmd runs.
 binaries="$testpmd $(command -v timeout) $(command -v date) $(command -v dash) $(command -v stdbuf) $(command -v sleep)"
 list=$context/files.txt
-: > "$list"
-for file in $binaries; do
-    echo "$file" >> "$list"
-    closure "$file" >> "$list"
-done
+# shellcheck disable=SC2086 # word splitting of the program paths is intended
+printf '%s\n' $binaries > "$list"
+# shellcheck disable=SC2086
+closure $binaries >> "$list"
 for gcc in "$libdir"/libgcc_s.so.1 /lib/x86_64-linux-gnu/libgcc_s.so.1; do
     [ -e "$gcc" ] && echo "$gcc" >> "$list" && break
 done
 # Every PMD is dlopen()ed by EAL at start-up: a missing dependency of any of them
 # makes EAL init fail, so the whole directory goes in with each one's closure.
-for pmd in "$pmd_dir"/*; do
-    echo "$pmd" >> "$list"
-    # Each library once: the .so and .so.N names are symlinks to the .so.N.M file.
-    [ -L "$pmd" ] || closure "$pmd" >> "$list"
-done
+# Each library once: the .so and .so.N names are symlinks to the .so.N.M file.
+pmds=$context/pmds.txt
+find "$pmd_dir" -mindepth 1 -maxdepth 1 -print > "$pmds"
+cat "$pmds" >> "$list"
+find "$pmd_dir" -mindepth 1 -maxdepth 1 ! -type l -print0 | xargs -0 -r ldd 2>/dev/null |
+    awk '/:$/ {next} $2 == "=>" && $3 ~ /^\// {print $3; next} $1 ~ /^\// {print $1}' >> "$list"
 for preload in /usr/libexec/coreutils/libstdbuf.so /usr/lib/coreutils/libstdbuf.so; do
     [ -e "$preload" ] && echo "$preload" >> "$list" && closure "$preload" >> "$list" && break
 done
+
+# Each path goes in as it is (a symlink stays a symlink) under its directory's real location,
+# then whatever a symlink points to, until regular files are reached. Directories are resolved
+# once each and files copied by one tar, not a handful of processes per file.
+physical() {
+    # path list in $1 -> the same paths with their directory resolved (pwd -P), sorted, unique
+    awk '{ n = split($0, part, "/"); dir = substr($0, 1, length($0) - length(part[n]) - 1); if (dir == "") dir = "/"; print dir }' "$1" |
+        sort -u > "$context/dirs.txt"
+    : > "$context/dirmap.txt"
+    while read -r dir; do
+        printf '%s\t%s\n' "$dir" "$(cd "$dir" && pwd -P)" >> "$context/dirmap.txt"
+    done < "$context/dirs.txt"
+    awk -F '\t' 'NR == FNR { real[$1] = $2; next }
+        { n = split($0, part, "/"); dir = substr($0, 1, length($0) - length(part[n]) - 1); if (dir == "") dir = "/";
+          print (real[dir] == "/" ? "" : real[dir]) "/" part[n] }' "$context/dirmap.txt" "$1" | sort -u
+}
+physical "$list" > "$context/copy.txt"
+cp "$context/copy.txt" "$context/todo.txt"
+rounds=0
+while [ -s "$context/todo.txt" ]; do
+    rounds=$((rounds + 1))
+    [ "$rounds" -le 40 ] || { echo "build-context: a symlink chain longer than 40 links under $(head -1 "$context/todo.txt")" >&2; exit 1; }
+    # The targets of this round's symlinks, as paths (a relative target is relative to the link's directory).
+    tr '\n' '\0' < "$context/todo.txt" | xargs -0 -r sh -c 'exec find "$@" -maxdepth 0 -type l -printf "%p\t%l\n"' sh |
+        awk -F '\t' '{ if ($2 ~ /^\//) print $2; else { n = split($1, part, "/"); print substr($1, 1, length($1) - length(part[n])) $2 } }' > "$context/targets.txt"
+    physical "$context/targets.txt" | sort -u > "$context/next.txt"
+    # Only paths not seen yet: the next round's work.
+    sort -u "$context/copy.txt" -o "$context/copy.txt"
+    comm -13 "$context/copy.txt" "$context/next.txt" > "$context/todo.txt"
+    cat "$context/todo.txt" >> "$context/copy.txt"
+done
+sort -u "$context/copy.txt" -o "$context/copy.txt"
+# Through an archive file, not a pipe: sh has no pipefail, and a file tar cannot read must fail the build.
+sed 's|^/||' "$context/copy.txt" | tar -C / -cf "$context/rootfs.tar" -T -
+tar -C "$rootfs" -xpf "$context/rootfs.tar"
 sort -u "$list" -o "$list"
-while read -r file; do copy_path "$file"; done < "$list"
+rm -f "$context/pmds.txt" "$context/dirs.txt" "$context/dirmap.txt" "$context/todo.txt" "$context/targets.txt" "$context/next.txt" \
+    "$context/copy.txt" "$context/rootfs.tar"
 
 ln -sfn "$(command -v dash)" "$rootfs/usr/bin/sh"
 if [ "${TESTPMD_LAUNCHER_STDIN:-}" = 1 ]; then
