@@ -522,6 +522,12 @@ def combine(pods_results):
             'command': [item['command'] for item in pods_results], 'pods': pods_results}
 
 
+def launcher_outputs(target):
+    """The launcher's testpmd output files in the node's /tmp (nfv-dpdk-testpmd.<pid>.out)."""
+    proc = target.run(['find', '/tmp', '-maxdepth', '1', '-name', 'nfv-dpdk-testpmd.*.out'], check=False)
+    return set(proc.stdout.split())
+
+
 def plan_host_run(target, pods, duration, launcher):
     """All host processes started at once, released together through their barrier directories, each judged."""
     import threading
@@ -529,6 +535,7 @@ def plan_host_run(target, pods, duration, launcher):
     outcomes = [None] * len(pods)
     threads = []
     directories = [pod['host_barrier_dir'] for pod in pods]
+    outputs_before = launcher_outputs(target)
     target.run(['rm', '-rf'] + directories)
     target.run(['mkdir', '-p', '-m', '0755'] + directories)
     try:
@@ -548,6 +555,10 @@ def plan_host_run(target, pods, duration, launcher):
         for thread in threads:
             thread.join(duration + 2 * ROLE_STARTUP_TIMEOUT + 60)
         target.run(['rm', '-rf'] + directories, check=False)
+        # The launcher leaves testpmd's output file in /tmp (in a pod it goes with the container; on the host it stays).
+        left = sorted(launcher_outputs(target) - outputs_before)
+        if left:
+            target.run(['rm', '-f'] + left, check=False)
     results, logs = [], []
     for pod, outcome in zip(pods, outcomes):
         rc, log = outcome if outcome else (None, 'bench: the host process of numa%d gave no result' % pod['numa_node'])
@@ -571,8 +582,7 @@ def plan_pod_run(target, pods, duration):
         target.run(['rm', '-rf', PLAN_BARRIER_DIR])
         target.run(['mkdir', '-p', '-m', '0755', PLAN_BARRIER_DIR])
         for pod in pods:
-            target.run(['sh', '-c', 'umask 077 && cat > %s' % shlex.quote(pod['kube_file'])],
-                       stdin=yaml.safe_dump(pod['podman_manifest'], default_flow_style=False))
+            target.run(['tee', pod['kube_file']], stdin=yaml.safe_dump(pod['podman_manifest'], default_flow_style=False))
         for pod in pods:
             target.run(['podman', 'kube', 'play', '--replace', '--network', 'none', pod['kube_file']], podman=True, timeout=STARTUP_TIMEOUT)
         for pod in pods:
