@@ -565,7 +565,7 @@ def plan_host_run(target, pods, duration, launcher):
         result = judge(log, rc)
         result.update(numa_node=pod['numa_node'], pod_cpus=pod['cpus'], argv=host_argv(pod, launcher))
         results.append(result)
-        logs.append(log)
+        logs.append('==== host numa%d\n%s' % (pod['numa_node'], log))
     combined = combine(results)
     combined['wall_s'] = round(time.monotonic() - started, 3)
     return combined, '\n'.join(logs)
@@ -609,7 +609,7 @@ def plan_pod_run(target, pods, duration):
             result = judge(log, states[pod['container']].get('ExitCode'))
             result.update(numa_node=pod['numa_node'], pod_cpus=pod['cpus'])
             results.append(result)
-            logs.append(log)
+            logs.append('==== pod numa%d\n%s' % (pod['numa_node'], log))
     finally:
         for pod in pods:
             target.run(['podman', 'kube', 'down', pod['kube_file']], podman=True, check=False, timeout=120)
@@ -645,6 +645,9 @@ def benchmark_plan(options):
                     for node in nodes)
         pages = dict((pod['numa_node'], max(0, pod['hugepages_pages'] - free[pod['numa_node']])) for pod in pods)
     hugepages = Hugepages(target, pages, nodes)
+    # /run/nfv-dpdk holds the barrier directories (as the role's); removed at the end if this run created it.
+    run_dir = os.path.dirname(PLAN_BARRIER_DIR)
+    run_dir_existed = target.run(['test', '-d', run_dir], check=False).returncode == 0
     with open(LAUNCHER) as handle:
         target.put(handle.read(), LAB_LAUNCHER)
     try:
@@ -653,6 +656,8 @@ def benchmark_plan(options):
             rounds = alternate_plan(options, target, pods)
     finally:
         target.run(['rm', '-f', LAB_LAUNCHER], check=False)
+        if not run_dir_existed:
+            target.run(['rmdir', '--ignore-fail-on-non-empty', run_dir], check=False)
     isolated = target.run(['cat', '/sys/devices/system/cpu/isolated'], check=False).stdout.strip()
     description = {'target': 'lab node %s (accel %s), node plan proof pods' % (target.hostname, status.get('accel')), 'accel': status.get('accel'),
                    'ports': [vf for pod in pods for vf in pod['pci_devices']], 'vfs': vfs, 'kernel_isolated_cpus': isolated,
@@ -690,7 +695,11 @@ def alternate_plan(options, target, pods):
             if not result['passed']:
                 print('    not counted: %s' % '; '.join(result['reasons'][:3]))
                 if options.keep_logs:
-                    print(log[-3000:])
+                    # Every pod's log in full (the tail of one would hide the other pod's start and forwarding events).
+                    handle, path = tempfile.mkstemp(prefix='nfv-dpdk-bench-plan-%s-round%d-' % (kind, number), suffix='.log')
+                    with os.fdopen(handle, 'w') as out:
+                        out.write(log + '\n')
+                    print('    logs of every pod: %s' % path)
     return rounds
 
 
