@@ -692,14 +692,17 @@ def alternate_plan(options, target, pods):
                 number, kind, result['mpps'], ' + '.join('numa%s %s' % (item['numa_node'], item['mpps']) for item in result['pods']),
                 result['duration'], result['duration_source'], result['pps_mpps'], result['passed'], result['wall_s'], result['loadavg']),
                 flush=True)
+            print('    per pod rx/tx packets: %s' % ', '.join('numa%s %s/%s' % (item['numa_node'], item['rx_packets'], item['tx_packets'])
+                                                         for item in result['pods']))
             if not result['passed']:
                 print('    not counted: %s' % '; '.join(result['reasons'][:3]))
-                if options.keep_logs:
-                    # Every pod's log in full (the tail of one would hide the other pod's start and forwarding events).
-                    handle, path = tempfile.mkstemp(prefix='nfv-dpdk-bench-plan-%s-round%d-' % (kind, number), suffix='.log')
-                    with os.fdopen(handle, 'w') as out:
-                        out.write(log + '\n')
-                    print('    logs of every pod: %s' % path)
+            if options.keep_logs:
+                # Every pod's log in full, of every run: the tail of one would hide the other pod's start and forwarding,
+                # and a passed run's logs show when each pod started forwarding.
+                handle, path = tempfile.mkstemp(prefix='nfv-dpdk-bench-plan-%s-round%d-' % (kind, number), suffix='.log')
+                with os.fdopen(handle, 'w') as out:
+                    out.write(log + '\n')
+                print('    logs of every pod: %s' % path)
     return rounds
 
 
@@ -862,7 +865,8 @@ def main(argv=None):
                                                                  'with --plan what each proof pod\'s node lacks for its hugepages)')
     parser.add_argument('--goal', type=float, default=0.97, help='minimum pod/host ratio of median Mpps (default 0.97)')
     parser.add_argument('--wait', type=int, default=15, help='minutes to wait while the podman e2e or another testpmd runs here (default 15)')
-    parser.add_argument('--keep-logs', action='store_true', help='print the tail of the log of a run that failed')
+    parser.add_argument('--keep-logs', action='store_true', help='print the tail of the log of a run that failed (with --plan: write every '
+                                                                 'run\'s logs of all pods to a file in the temporary directory)')
     parser.add_argument('--no-write', action='store_true', help='print only, write no JSON')
     options = parser.parse_args(argv)
     if options.duration is None:
