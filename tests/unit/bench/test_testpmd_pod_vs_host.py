@@ -192,3 +192,10 @@ def test_the_node_plan_is_read_with_site_vars_plan_and_must_change_nothing(monke
     result.update(changed=False, proof_pods=[])
     with pytest.raises(SystemExit, match='no proof_pods'):
         bench.read_node_plan('/inventory.yml')
+
+
+def test_the_other_modes_still_add_the_same_pages_to_every_pool():
+    node = FakeNode({('cat', bench.POOL + '/nr_hugepages'): '10'})
+    with bench.Hugepages(node, 256) as pages:
+        assert node.writes == [(bench.POOL + '/nr_hugepages', 266)]
+    assert node.writes[-1] == (bench.POOL + '/nr_hugepages', 10) and pages.added == {None: 256}
