@@ -18,9 +18,15 @@ run and given back, a hugetlbfs mounted for the run and removed (also on failure
 podman with CONTAINERS_CONF=tests/e2e/containers.conf (runc, cgroupfs), as make e2e-podman.
 --lab: on the lab node over SSH, the VFs site.yml created and bound to vfio-pci, mac mode,
 the node's /dev/hugepages (pages added for the run if too few are free, then given back).
+--lab --plan: the node plan's proof pods (nfv.dpdk.node_plan with lab/site-vars-plan.yml, read-only):
+one pod per NUMA node with that node's isolated CPU(s), VF and hugepages, all released together by a
+start barrier, each sending to the next pod's VF MAC, as molecule/default/numa_proof.yml runs them;
+the host run is one launcher per proof pod under taskset, released the same way; a run's figure is
+the sum of its pods' Mpps and counts only when every pod's verdict passed.
 
     .venv/bin/python bench/testpmd_pod_vs_host.py [--rounds 5] [--duration 10] [--cpus 0-1]
     .venv/bin/python bench/testpmd_pod_vs_host.py --lab [--rounds 3] [--duration 20]
+    .venv/bin/python bench/testpmd_pod_vs_host.py --lab --plan [--rounds 3] [--duration 20]
 """
 
 import argparse
@@ -151,7 +157,7 @@ class Hugepages:
 
     def __init__(self, target, pages, nodes=None):
         self.target = target
-        self.pages = pages
+        self.pages = pages          # pages per pool, or {node: pages} (--plan: what each node lacks)
         self.nodes = nodes          # None: the global pool
         self.added = {}
         self.before = {}
@@ -164,10 +170,13 @@ class Hugepages:
 
     def __enter__(self):
         for node in self.nodes or [None]:
+            pages = self.pages.get(node, 0) if isinstance(self.pages, dict) else self.pages
             path = self._pool(node) + '/nr_hugepages'
             before = int(self.target.read(path))
             self.before[node] = before
-            self.target.write(path, before + self.pages)
+            if not pages:
+                continue        # nothing to add: the pool is not written at all
+            self.target.write(path, before + pages)
             self.added[node] = int(self.target.read(path)) - before
         return self
 
@@ -316,6 +325,387 @@ def pod_run(target, podman_pod, duration, workdir):
     return result, log
 
 
+# -- --plan: the pods the node plan decides ---------------------------------------------------------
+# One pod per NUMA node with that node's isolated CPU(s), VF and hugepages, all released together by a
+# start barrier, each sending to the next pod's VF MAC: what molecule/default/numa_proof.yml runs
+# through the dpdk_testpmd role (roles/dpdk_testpmd/tasks/numa_manifests.yml, podman_numa.yml).
+PLAN_VARS = os.path.join(benchlib.ROOT, 'lab', 'site-vars-plan.yml')
+PLAN_BARRIER_DIR = '/run/nfv-dpdk/%s-numa-start' % POD            # as the role names it: <name>-numa-start
+PLAN_HOST_BARRIER_DIR = '/run/nfv-dpdk/nfv-bench-host-numa%d-start'
+PLAN_KUBE_FILE = '/var/tmp/nfv-dpdk-bench-pod-numa%d.yaml'
+PLAN_WAIT_FOR_CPUSET_S = 120                                       # what podman_numa.yml passes
+# The role's defaults for what numa_manifests.yml takes from dpdk_testpmd_* (roles/dpdk_testpmd/defaults/main.yml).
+ROLE_MEMORY = '1Gi'
+ROLE_SRIOV_RESOURCE = 'intel.com/intel_sriov_dpdk'
+ROLE_STATS_PERIOD = 1
+ROLE_TOTAL_NUM_MBUFS = 16384
+ROLE_STARTUP_TIMEOUT = 180
+
+
+def plan_module_args():
+    """lab/site-vars-plan.yml's ``dpdk_node_plan`` combined with ``nics: dpdk_node_plan_nics``, as numa_proof.yml passes it."""
+    benchlib.use_collection()
+    import yaml
+    with open(PLAN_VARS) as handle:
+        site = yaml.safe_load(handle)
+    args = dict(site['dpdk_node_plan'])
+    args['nics'] = list(site['dpdk_node_plan_nics'])
+    return args
+
+
+def read_node_plan(inventory):
+    """Run nfv.dpdk.node_plan on the lab node (ad hoc, the project's ansible.cfg and collections); its result.
+
+    The module only reads (its documentation says so and it always returns changed false): a changed or
+    failed result stops the benchmark before anything is started on the node."""
+    args = plan_module_args()
+    argv = [os.path.join(benchlib.VENV_BIN, 'ansible'), 'dpdk_nodes', '-i', inventory, '-m', 'nfv.dpdk.node_plan', '-a', json.dumps(args)]
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(benchlib.ROOT, 'ansible.cfg'), ANSIBLE_COLLECTIONS_PATH=benchlib.COLLECTIONS,
+               ANSIBLE_STDOUT_CALLBACK='ansible.posix.json', ANSIBLE_LOAD_CALLBACK_PLUGINS='1')
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False, env=env, cwd=benchlib.ROOT)
+    try:
+        hosts = json.loads(proc.stdout)['plays'][0]['tasks'][0]['hosts']
+    except (ValueError, KeyError, IndexError, TypeError):
+        raise SystemExit('testpmd_pod_vs_host --plan: nfv.dpdk.node_plan gave no result (rc %d): %s' % (
+            proc.returncode, (proc.stderr or proc.stdout).strip()[-800:]))
+    if len(hosts) != 1:
+        raise SystemExit('testpmd_pod_vs_host --plan: the inventory %s has %d hosts in dpdk_nodes, expected the one lab node' % (inventory, len(hosts)))
+    host, result = next(iter(hosts.items()))
+    if result.get('changed') is not False:
+        raise SystemExit('testpmd_pod_vs_host --plan: nfv.dpdk.node_plan reported changed=%r on %s: it is not read-only, stopping' % (
+            result.get('changed'), host))
+    if result.get('failed') or result.get('unreachable') or proc.returncode != 0:
+        raise SystemExit('testpmd_pod_vs_host --plan: nfv.dpdk.node_plan failed on %s (rc %d): %s' % (host, proc.returncode, result.get('msg')))
+    if not result.get('proof_pods'):
+        raise SystemExit('testpmd_pod_vs_host --plan: the node plan has no proof_pods (summary: %s)' % result.get('summary'))
+    return {'host': host, 'module_args': args, 'changed': result['changed'], 'proof_pods': result['proof_pods'],
+            'isolated_cpus': result.get('isolated_cpus'), 'reserved_cpus': result.get('reserved_cpus'), 'aligned': result.get('aligned'),
+            'summary': result.get('summary'), 'warnings': result.get('warnings', [])}
+
+
+def vf_facts(target, vf):
+    """What the node says about one VF: driver, IOMMU group, NUMA node, PF, VF index and the MAC the PF has set for it."""
+    device = '/sys/bus/pci/devices/' + vf
+    facts = {'pci': vf}
+    for key, name in (('driver', 'driver'), ('iommu_group', 'iommu_group'), ('pf', 'physfn')):
+        proc = target.run(['readlink', device + '/' + name], check=False)
+        facts[key] = os.path.basename(proc.stdout.strip()) if proc.returncode == 0 and proc.stdout.strip() else None
+    proc = target.run(['cat', device + '/numa_node'], check=False)
+    facts['numa_node'] = int(proc.stdout.strip()) if proc.returncode == 0 and proc.stdout.strip().lstrip('-').isdigit() else None
+    facts['vf_index'] = facts['pf_netdev'] = facts['mac'] = None
+    if facts['pf']:
+        pf = '/sys/bus/pci/devices/' + facts['pf']
+        links = target.run(['find', pf + '/', '-maxdepth', '1', '-name', 'virtfn*', '-printf', '%f %l\\n'], check=False).stdout.split('\n')
+        for line in links:
+            name, _sep, link = line.strip().partition(' ')
+            if link and os.path.basename(link) == vf:
+                facts['vf_index'] = int(name[len('virtfn'):])
+        netdevs = target.run(['ls', pf + '/net'], check=False).stdout.split()
+        facts['pf_netdev'] = netdevs[0] if len(netdevs) == 1 else None
+    if facts['pf_netdev'] and facts['vf_index'] is not None:
+        # The VF is on vfio-pci (no netdev of its own): its MAC is the one the PF holds for it (ip link's vf list).
+        links = json.loads(target.run(['ip', '-j', 'link', 'show', 'dev', facts['pf_netdev']]).stdout or '[]')
+        for entry in (links[0].get('vfinfo_list') or []) if links else []:
+            if entry.get('vf') == facts['vf_index']:
+                facts['mac'] = (entry.get('address') or entry.get('mac') or '').lower() or None
+    return facts
+
+
+def check_plan_vfs(proof_pods, vfs):
+    """Every proof pod's VF on vfio-pci with an IOMMU group, on the pod's NUMA node, with a MAC: else SystemExit naming it."""
+    problems = []
+    for pod in proof_pods:
+        for vf in pod['pci_devices']:
+            facts = vfs.get(vf)
+            if not facts or facts['driver'] != 'vfio-pci' or not facts['iommu_group']:
+                problems.append('%s (numa%s) is on %s with IOMMU group %s, not vfio-pci with a group' % (
+                    vf, pod['numa_node'], (facts or {}).get('driver'), (facts or {}).get('iommu_group')))
+            elif facts['numa_node'] != int(pod['numa_node']):
+                problems.append('%s sits on NUMA node %s, the plan puts it in the numa%s pod' % (vf, facts['numa_node'], pod['numa_node']))
+            elif not facts['mac']:
+                problems.append('%s: no MAC for VF %s in `ip -j link show %s`' % (vf, facts['vf_index'], facts['pf_netdev']))
+    if problems:
+        raise SystemExit('testpmd_pod_vs_host --plan: the node does not hold the proof pods\' VFs as planned (run site.yml first): '
+                         + '; '.join(problems))
+
+
+def plan_pods(proof_pods, real_macs, duration, vfio_groups, huge_dir=LAB_HUGE_DIR):
+    """One entry per proof pod: its params (what numa_manifests.yml passes to testpmd_pod_manifest), its podman Pod
+    (podman_podman_manifest as podman_numa.yml calls it) and its host launcher environment.
+
+    ``real_macs`` maps each VF to the MAC it has on the node: pod i sends to the VFs of pod i+1 (the last to the
+    first), with those MACs rather than the plan's ``macs``, which are the MACs the plan would set and the node,
+    converged with lab/site-vars.yml, does not have."""
+    benchlib.use_collection()
+    from ansible_collections.nfv.dpdk.plugins.module_utils import testpmd as tp
+    if len(set(int(pod['numa_node']) for pod in proof_pods)) != len(proof_pods):
+        raise SystemExit('testpmd_pod_vs_host --plan: the proof pods name one NUMA node twice: %s' % [pod['numa_node'] for pod in proof_pods])
+    sizes = [str(pod.get('hugepage_size')) for pod in proof_pods]
+    if any(size != '2M' for size in sizes):
+        raise SystemExit('testpmd_pod_vs_host --plan: the proof pods use hugepage_size %s; this benchmark adds 2M pages and uses %s (2M): '
+                         'plan 2M pages (lab/site-vars-plan.yml hugepage_size: 2M)' % (', '.join(sizes), huge_dir))
+    entries = []
+    for index, pod in enumerate(proof_pods):
+        node = int(pod['numa_node'])
+        peer = proof_pods[(index + 1) % len(proof_pods)]
+        peer_macs = [real_macs[vf] for vf in peer['pci_devices']][:len(pod['pci_devices'])]
+        params = {
+            'name': '%s-numa%d' % (POD, node), 'name_suffix': '-numa%d' % node, 'node_name': None, 'namespace': 'default',
+            'image': IMAGE, 'image_pull_policy': 'IfNotPresent', 'cpuset': str(pod['cpus']), 'numa_node': node, 'memory': ROLE_MEMORY,
+            'hugepage_size': '2Mi', 'hugepages': pod['hugepages'], 'sriov_resource': pod.get('resource') or ROLE_SRIOV_RESOURCE,
+            'sriov_count': len(pod['pci_devices']), 'node_selector': {}, 'forward_mode': 'mac', 'duration': duration,
+            'stats_period': ROLE_STATS_PERIOD, 'eth_peers': peer_macs, 'tx_first': True, 'total_num_mbufs': ROLE_TOTAL_NUM_MBUFS,
+            'extra_eal_args': [], 'extra_testpmd_args': [], 'labels': {'nfv.dpdk/numa-node': str(node)},
+            'start_barrier_dir': PLAN_BARRIER_DIR, 'start_timeout': ROLE_STARTUP_TIMEOUT,
+        }
+        manifest = tp.pod_manifest(params)
+        groups = [vfio_groups[vf] for vf in pod['pci_devices']]
+        podman_pod = tp.podman_manifest(manifest, huge_dir, pod['pci_devices'], groups, str(pod['cpus']), PLAN_WAIT_FOR_CPUSET_S)
+        env = launcher_env(podman_pod, huge_dir)
+        # The pod sees the barrier directory at tp.START_BARRIER_MOUNT; the host process gets a directory of its own, since the
+        # launcher names its ready file after the hostname, which is the node's for every host process.
+        host_barrier_dir = PLAN_HOST_BARRIER_DIR % node
+        env['TESTPMD_START_BARRIER'] = host_barrier_dir + '/go'
+        entries.append({'numa_node': node, 'cpus': str(pod['cpus']), 'pci_devices': list(pod['pci_devices']),
+                        'planned_peer_macs': list(peer.get('macs', []))[:len(pod['pci_devices'])], 'peer_macs': peer_macs,
+                        'params': params, 'podman_manifest': podman_pod, 'container': params['name'] + '-testpmd',
+                        'kube_file': PLAN_KUBE_FILE % node, 'host_env': env, 'host_barrier_dir': host_barrier_dir,
+                        'hugepages_pages': tp.quantity_bytes('hugepages', pod['hugepages']) // (2 * 1024 ** 2)})
+    return entries
+
+
+def host_argv(pod, launcher):
+    """The host process of one proof pod: in machine.slice (where the pods run; the prepared node confines system.slice
+    and user.slice to the housekeeping CPUs), its scope's cgroup pinned to the pod's CPUs and NUMA node as podman update
+    pins the pod's container (so that the launcher's cpuset wait, TESTPMD_WAIT_CPUSET_S, sees the same), under taskset."""
+    return ['systemd-run', '--quiet', '--scope', '--slice=machine.slice', '-p', 'AllowedCPUs=' + pod['cpus'],
+            '-p', 'AllowedMemoryNodes=%d' % pod['numa_node'], 'taskset', '-c', pod['cpus'], 'sh', launcher]
+
+
+def wait_ready(target, directories, seconds, alive):
+    """Until every directory holds a launcher's <hostname>.ready (bounded, and only while alive() says a process still runs);
+    the directories still without one."""
+    deadline = time.monotonic() + seconds
+    waiting = list(directories)
+    while waiting and time.monotonic() < deadline and alive():
+        found = target.run(['find'] + waiting + ['-maxdepth', '1', '-name', '*.ready'], check=False).stdout.split()
+        waiting = [directory for directory in waiting if not any(os.path.dirname(path) == directory for path in found)]
+        if waiting:
+            time.sleep(1)
+    return waiting
+
+
+def wait_ready_names(target, directory, names, seconds):
+    """Until <directory>/<name>.ready exists for every name (bounded); the names still missing."""
+    deadline = time.monotonic() + seconds
+    missing = list(names)
+    while missing and time.monotonic() < deadline:
+        found = target.run(['find', directory, '-maxdepth', '1', '-name', '*.ready'], check=False).stdout.split()
+        missing = [name for name in missing if '%s/%s.ready' % (directory, name) not in found]
+        if missing:
+            time.sleep(1)
+    return missing
+
+
+def combine(pods_results):
+    """One run's figure: the sum of the pods' Mpps; it counts only when every pod's verdict passed."""
+    def total(key):
+        values = [item[key] for item in pods_results]
+        return round(sum(values), 6) if values and None not in values else None
+    reasons = ['numa%s: %s' % (item['numa_node'], reason) for item in pods_results for reason in item['reasons']]
+    durations = [item['duration'] for item in pods_results if item['duration'] is not None]
+    return {'mpps': total('mpps'), 'pps_mpps': total('pps_mpps'), 'rx_mpps': total('rx_mpps'), 'tx_mpps': total('tx_mpps'),
+            'duration': min(durations) if durations else None,
+            'duration_source': ','.join(sorted(set(str(item['duration_source']) for item in pods_results))),
+            'rx_packets': total('rx_packets'), 'tx_packets': total('tx_packets'),
+            'passed': bool(pods_results) and all(item['passed'] for item in pods_results), 'reasons': reasons[:5],
+            'command': [item['command'] for item in pods_results], 'pods': pods_results}
+
+
+def launcher_outputs(target):
+    """The launcher's testpmd output files in the node's /tmp (nfv-dpdk-testpmd.<pid>.out)."""
+    proc = target.run(['find', '/tmp', '-maxdepth', '1', '-name', 'nfv-dpdk-testpmd.*.out'], check=False)
+    return set(proc.stdout.split())
+
+
+def plan_host_run(target, pods, duration, launcher):
+    """All host processes started at once, released together through their barrier directories, each judged."""
+    import threading
+    started = time.monotonic()
+    outcomes = [None] * len(pods)
+    threads = []
+    directories = [pod['host_barrier_dir'] for pod in pods]
+    outputs_before = launcher_outputs(target)
+    target.run(['rm', '-rf'] + directories)
+    target.run(['mkdir', '-p', '-m', '0755'] + directories)
+    try:
+        for index, pod in enumerate(pods):
+            def run(index=index, pod=pod):
+                outcomes[index] = target.stream(host_argv(pod, launcher), pod['host_env'], duration + 2 * ROLE_STARTUP_TIMEOUT)
+            thread = threading.Thread(target=run, name='host-numa%d' % pod['numa_node'], daemon=True)
+            thread.start()
+            threads.append(thread)
+        waiting = wait_ready(target, directories, PLAN_WAIT_FOR_CPUSET_S + ROLE_STARTUP_TIMEOUT,
+                             lambda: all(thread.is_alive() for thread in threads))
+        if waiting:
+            raise RuntimeError('host run: no launcher became ready in %s' % ', '.join(waiting))
+    finally:
+        # Released together (one touch); also when a launcher did not get ready, so that none waits for its timeout.
+        target.run(['touch'] + [directory + '/go' for directory in directories], check=False)
+        for thread in threads:
+            thread.join(duration + 2 * ROLE_STARTUP_TIMEOUT + 60)
+        target.run(['rm', '-rf'] + directories, check=False)
+        # The launcher leaves testpmd's output file in /tmp (in a pod it goes with the container; on the host it stays).
+        left = sorted(launcher_outputs(target) - outputs_before)
+        if left:
+            target.run(['rm', '-f'] + left, check=False)
+    results, logs = [], []
+    for pod, outcome in zip(pods, outcomes):
+        rc, log = outcome if outcome else (None, 'bench: the host process of numa%d gave no result' % pod['numa_node'])
+        result = judge(log, rc)
+        result.update(numa_node=pod['numa_node'], pod_cpus=pod['cpus'], argv=host_argv(pod, launcher))
+        results.append(result)
+        logs.append('==== host numa%d\n%s' % (pod['numa_node'], log))
+    combined = combine(results)
+    combined['wall_s'] = round(time.monotonic() - started, 3)
+    return combined, '\n'.join(logs)
+
+
+def plan_pod_run(target, pods, duration):
+    """The proof pods played with podman kube play, each pinned with podman update, released together, waited for, judged,
+    torn down (also on failure) as roles/dpdk_testpmd/tasks/podman_numa.yml does."""
+    benchlib.use_collection()
+    import yaml
+    started = time.monotonic()
+    results, logs = [], []
+    try:
+        target.run(['rm', '-rf', PLAN_BARRIER_DIR])
+        target.run(['mkdir', '-p', '-m', '0755', PLAN_BARRIER_DIR])
+        for pod in pods:
+            target.run(['tee', pod['kube_file']], stdin=yaml.safe_dump(pod['podman_manifest'], default_flow_style=False))
+        for pod in pods:
+            target.run(['podman', 'kube', 'play', '--replace', '--network', 'none', pod['kube_file']], podman=True, timeout=STARTUP_TIMEOUT)
+        for pod in pods:
+            target.run(['podman', 'update', '--cpuset-cpus', pod['cpus'], '--cpuset-mems', str(pod['numa_node']), pod['container']],
+                       podman=True, timeout=120)
+        missing = wait_ready_names(target, PLAN_BARRIER_DIR, [pod['params']['name'] for pod in pods], PLAN_WAIT_FOR_CPUSET_S + ROLE_STARTUP_TIMEOUT)
+        if missing:
+            raise RuntimeError('pod run: no ready file from %s in %s' % (', '.join(missing), PLAN_BARRIER_DIR))
+        target.run(['touch', PLAN_BARRIER_DIR + '/go'])
+        # As in pod_run: nothing to look at before testpmd's run is over, and every podman inspect competes for the CPUs.
+        time.sleep(duration)
+        deadline = time.monotonic() + ROLE_STARTUP_TIMEOUT
+        containers = [pod['container'] for pod in pods]
+        while True:
+            proc = target.run(['podman', 'container', 'inspect'] + containers, podman=True, check=False)
+            states = dict((item['Name'], item['State']) for item in json.loads(proc.stdout or '[]')) if proc.returncode == 0 else {}
+            if len(states) == len(containers) and all(state.get('Status') in ('exited', 'stopped') for state in states.values()):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError('pod run: the pods did not finish in %d s after forwarding was due to end' % ROLE_STARTUP_TIMEOUT)
+            time.sleep(1)
+        for pod in pods:
+            log = target.run(['sh', '-c', 'podman logs --timestamps %s 2>&1' % shlex.quote(pod['container'])], podman=True).stdout
+            result = judge(log, states[pod['container']].get('ExitCode'))
+            result.update(numa_node=pod['numa_node'], pod_cpus=pod['cpus'])
+            results.append(result)
+            logs.append('==== pod numa%d\n%s' % (pod['numa_node'], log))
+    finally:
+        for pod in pods:
+            target.run(['podman', 'kube', 'down', pod['kube_file']], podman=True, check=False, timeout=120)
+            target.run(['podman', 'pod', 'rm', '--force', '--ignore', pod['params']['name']], podman=True, check=False, timeout=120)
+        target.run(['rm', '-rf', PLAN_BARRIER_DIR] + [pod['kube_file'] for pod in pods], check=False)
+    combined = combine(results)
+    combined['wall_s'] = round(time.monotonic() - started, 3)
+    return combined, '\n'.join(logs)
+
+
+def benchmark_plan(options):
+    """--lab --plan: the node plan's proof pods, read from the node, host and pod runs alternating."""
+    status = benchlib.wait_lab_reachable()
+    if not status.get('running') or not status.get('ssh_reachable'):
+        raise SystemExit('testpmd_pod_vs_host --lab --plan: the lab node is not running or not reachable (lab/labctl up)')
+    target = Lab(status['inventory'])
+    plan = read_node_plan(status['inventory'])
+    proof_pods = plan['proof_pods']
+    vfs = {}
+    for pod in proof_pods:
+        for vf in pod['pci_devices']:
+            vfs[vf] = vf_facts(target, vf)
+    check_plan_vfs(proof_pods, vfs)
+    pods = plan_pods(proof_pods, dict((vf, facts['mac']) for vf, facts in vfs.items()), options.duration,
+                     dict((vf, facts['iommu_group']) for vf, facts in vfs.items()))
+    image = ensure_image(target)
+    nodes = [pod['numa_node'] for pod in pods]
+    if options.pages is not None:
+        pages = dict((node, options.pages) for node in nodes)
+    else:
+        # What each pod's node lacks for the pod's --socket-mem (the node's pools, by lab/site-vars.yml, may already hold it).
+        free = dict((node, int(target.read('/sys/devices/system/node/node%d/hugepages/hugepages-2048kB/free_hugepages' % node)))
+                    for node in nodes)
+        pages = dict((pod['numa_node'], max(0, pod['hugepages_pages'] - free[pod['numa_node']])) for pod in pods)
+    hugepages = Hugepages(target, pages, nodes)
+    # /run/nfv-dpdk holds the barrier directories (as the role's); removed at the end if this run created it.
+    run_dir = os.path.dirname(PLAN_BARRIER_DIR)
+    run_dir_existed = target.run(['test', '-d', run_dir], check=False).returncode == 0
+    with open(LAUNCHER) as handle:
+        target.put(handle.read(), LAB_LAUNCHER)
+    try:
+        with hugepages:
+            free = hugepages.free()
+            rounds = alternate_plan(options, target, pods)
+    finally:
+        target.run(['rm', '-f', LAB_LAUNCHER], check=False)
+        if not run_dir_existed:
+            target.run(['rmdir', '--ignore-fail-on-non-empty', run_dir], check=False)
+    isolated = target.run(['cat', '/sys/devices/system/cpu/isolated'], check=False).stdout.strip()
+    description = {'target': 'lab node %s (accel %s), node plan proof pods' % (target.hostname, status.get('accel')), 'accel': status.get('accel'),
+                   'ports': [vf for pod in pods for vf in pod['pci_devices']], 'vfs': vfs, 'kernel_isolated_cpus': isolated,
+                   'waited_for_other_runs_s': 0}
+    kept = []
+    for pod in pods:
+        commands = {}
+        for item in rounds:
+            for result in item.get('pods', []):
+                if result['numa_node'] == pod['numa_node'] and result.get('command'):
+                    commands.setdefault(item['kind'], result['command'])
+        kept.append({'numa_node': pod['numa_node'], 'cpus': pod['cpus'], 'pci_devices': pod['pci_devices'], 'peer_macs': pod['peer_macs'],
+                     'planned_peer_macs': pod['planned_peer_macs'], 'params': pod['params'], 'podman_manifest': pod['podman_manifest'],
+                     'host_env': pod['host_env'], 'host_argv': host_argv(pod, LAB_LAUNCHER), 'commands': commands})
+    return {'mode': 'plan', 'description': description, 'image': image, 'node_plan': plan, 'proof_pods': proof_pods, 'plan_pods': kept,
+            'cpus': ' '.join('numa%d:%s' % (pod['numa_node'], pod['cpus']) for pod in pods), 'huge_dir': LAB_HUGE_DIR,
+            'hugepages': hugepages.report(), 'free_pages_at_start': free, 'rounds': rounds}
+
+
+def alternate_plan(options, target, pods):
+    """host, pod, host, pod, ... with every proof pod at once: one result per run, the sum of the pods' Mpps."""
+    rounds = []
+    for number in range(1, options.rounds + 1):
+        for kind in ('host', 'pod'):
+            if kind == 'host':
+                result, log = plan_host_run(target, pods, options.duration, LAB_LAUNCHER)
+            else:
+                result, log = plan_pod_run(target, pods, options.duration)
+            result.update(round=number, kind=kind, loadavg=benchlib.loadavg())
+            rounds.append(result)
+            print('round %d %-4s %8s Mpps (%s) over %s s (%s; testpmd Rx-pps %s Mpps), passed=%s, wall %.1f s, load %s' % (
+                number, kind, result['mpps'], ' + '.join('numa%s %s' % (item['numa_node'], item['mpps']) for item in result['pods']),
+                result['duration'], result['duration_source'], result['pps_mpps'], result['passed'], result['wall_s'], result['loadavg']),
+                flush=True)
+            print('    per pod rx/tx packets: %s' % ', '.join('numa%s %s/%s' % (item['numa_node'], item['rx_packets'], item['tx_packets'])
+                                                         for item in result['pods']))
+            if not result['passed']:
+                print('    not counted: %s' % '; '.join(result['reasons'][:3]))
+            if options.keep_logs:
+                # Every pod's log in full, of every run: the tail of one would hide the other pod's start and forwarding,
+                # and a passed run's logs show when each pod started forwarding.
+                handle, path = tempfile.mkstemp(prefix='nfv-dpdk-bench-plan-%s-round%d-' % (kind, number), suffix='.log')
+                with os.fdopen(handle, 'w') as out:
+                    out.write(log + '\n')
+                print('    logs of every pod: %s' % path)
+    return rounds
+
+
 # -- the benchmark -----------------------------------------------------------------------------
 def setup(options):
     """(target, params, huge_dir, pci_devices, vfio_groups, hugepages, mount, description)."""
@@ -404,7 +794,7 @@ def benchmark(options):
         subprocess.run(['rm', '-rf', workdir], check=False)
         if target.name == 'lab':
             target.run(['rm', '-f', LAB_LAUNCHER], check=False)
-    return {'description': description, 'image': image, 'params': params, 'cpus': options.cpus, 'huge_dir': huge_dir,
+    return {'mode': target.name, 'description': description, 'image': image, 'params': params, 'cpus': options.cpus, 'huge_dir': huge_dir,
             'hugepages': hugepages.report(), 'free_pages_at_start': free, 'podman_manifest': podman_pod, 'host_env': env, 'rounds': rounds}
 
 
@@ -466,24 +856,32 @@ def main(argv=None):
     parser.add_argument('--lab', action='store_true', help='run on the lab node over its VFs (after site.yml)')
     parser.add_argument('--rounds', type=int, default=5, help='host+pod pairs (default 5)')
     parser.add_argument('--duration', type=int, default=None, help='seconds of forwarding per run (default 10, 20 with --lab)')
-    parser.add_argument('--cpus', default='0-1', help='CPUs for testpmd in both runs (cpu-list, at least 2; default 0-1)')
-    parser.add_argument('--pages', type=int, default=None, help='2M pages to add for the run (default 256 here, 128 per node on the lab)')
+    parser.add_argument('--plan', action='store_true',
+                        help='with --lab: one pod (and one host process) per NUMA node as the node plan\'s proof_pods decide '
+                             '(its CPUs, VF, hugepages), all released together, each sending to the next one\'s VF MAC; --cpus is not used')
+    parser.add_argument('--cpus', default='0-1', help='CPUs for testpmd in both runs (cpu-list, one CPU or more: with one, EAL runs '
+                                                      '--lcores (0,1)@<cpu>; default 0-1)')
+    parser.add_argument('--pages', type=int, default=None, help='2M pages to add for the run (default 256 here, 128 per node on the lab; '
+                                                                 'with --plan what each proof pod\'s node lacks for its hugepages)')
     parser.add_argument('--goal', type=float, default=0.97, help='minimum pod/host ratio of median Mpps (default 0.97)')
     parser.add_argument('--wait', type=int, default=15, help='minutes to wait while the podman e2e or another testpmd runs here (default 15)')
-    parser.add_argument('--keep-logs', action='store_true', help='print the tail of the log of a run that failed')
+    parser.add_argument('--keep-logs', action='store_true', help='print the tail of the log of a run that failed (with --plan: write every '
+                                                                 'run\'s logs of all pods to a file in the temporary directory)')
     parser.add_argument('--no-write', action='store_true', help='print only, write no JSON')
     options = parser.parse_args(argv)
     if options.duration is None:
         options.duration = 20 if options.lab else 10
     if not 1 <= options.rounds <= 20 or not 2 <= options.duration <= 600 or (options.pages is not None and not 0 <= options.pages <= 2048):
         parser.error('--rounds 1..20, --duration 2..600, --pages 0..2048')
+    if options.plan and not options.lab:
+        parser.error('--plan needs --lab (the node plan is read from the lab node)')
     if os.geteuid() != 0:
         parser.error('needs root (hugepages, hugetlbfs mount, podman)')
 
     signal.signal(signal.SIGTERM, _interrupt)
     machine = benchlib.machine()
     try:
-        data = benchmark(options)
+        data = benchmark_plan(options) if options.plan else benchmark(options)
     except (Interrupted, KeyboardInterrupt) as exc:
         print('testpmd_pod_vs_host: interrupted (%s); hugepages and mounts given back' % exc, file=sys.stderr)
         return 130
@@ -492,8 +890,9 @@ def main(argv=None):
     data['machine'] = machine
     data['benchmark'] = 'testpmd_pod_vs_host'
     summary = data['summary']
-    print('\ntestpmd pod vs host on %s, ports %s, CPUs %s, %d s per run, %d rounds (alternating host, pod)' % (
-        data['description']['target'], ', '.join(data['description']['ports']), options.cpus, options.duration, options.rounds))
+    print('\ntestpmd pod vs host on %s, ports %s, CPUs %s, %d s per run, %d rounds (alternating host, pod)%s' % (
+        data['description']['target'], ', '.join(data['description']['ports']), data['cpus'], options.duration, options.rounds,
+        '; Mpps of a run = the sum of its pods\'' if options.plan else ''))
     print(benchlib.table(['run', 'valid runs', 'median Mpps', 'min Mpps', 'max Mpps', 'median Mpps (testpmd Rx-pps)', 'median wall s'],
                          [[kind, '%d/%d' % (summary[kind]['valid'], summary[kind]['runs']), summary[kind]['median_mpps'],
                            summary[kind]['min_mpps'], summary[kind]['max_mpps'], summary[kind]['median_pps_mpps'], summary[kind]['median_wall_s']]
@@ -501,7 +900,8 @@ def main(argv=None):
     print('pod/host ratio of median Mpps: %s (goal >= %s): %s; by testpmd\'s Rx-pps: %s; median of per-round ratios: %s' % (
         summary['ratio'], options.goal, 'PASS' if summary['passed'] else 'FAIL', summary['ratio_testpmd_pps'], summary['paired_ratio_median']))
     if not options.no_write:
-        path = benchlib.write_result('testpmd_pod_vs_host-lab' if options.lab else 'testpmd_pod_vs_host', data)
+        path = benchlib.write_result('testpmd_pod_vs_host-lab-plan' if options.plan else 'testpmd_pod_vs_host-lab' if options.lab
+                                     else 'testpmd_pod_vs_host', data)
         print('wrote %s (load average %s -> %s)' % (path, machine['loadavg_start'], data['machine']['loadavg_end']))
     return 0 if summary['passed'] else 1
 
