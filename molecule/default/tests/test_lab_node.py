@@ -12,9 +12,6 @@ import yaml
 PROJECT = os.environ.get('MOLECULE_PROJECT_DIRECTORY', '.')
 with open(os.path.join(PROJECT, 'lab', 'site-vars.yml')) as handle:
     VARS = yaml.safe_load(handle)
-# The paths the kubelet stand-in test writes and must remove, as that test names them.
-with open(os.path.join(PROJECT, 'tests', 'kubelet-standin', 'test_role.yml')) as handle:
-    STANDIN_VARS = yaml.safe_load(handle)[0]['vars']
 
 PFS = [pf['device'] for pf in VARS['dpdk_node_sriov_pfs']]
 
@@ -139,11 +136,3 @@ def test_testpmd_forwarded_packets_in_the_pod(host):
     verdict = json.loads(result.content_string)
     assert verdict['passed'] is True, verdict
     assert verdict['figures']['rx_packets'] > 0 and verdict['figures']['tx_packets'] > 0, verdict
-
-
-def test_kubelet_standin_test_left_nothing_behind(host):
-    # side_effect ran the kubelet_cpu_manager role against the TEST-ONLY stand-in;
-    # a node without Kubernetes must end up without a kubelet unit or state.
-    for var in ('standin_unit', 'standin_lib', 'standin_etc', 'standin_root', 'standin_scratch'):
-        assert not host.file(STANDIN_VARS[var]).exists, (var, STANDIN_VARS[var])
-    assert host.run('systemctl is-failed kubelet.service').stdout.strip() != 'failed'
