@@ -135,6 +135,8 @@ def run(tmp_path, sysfs, env, stub=None, timeout=30):
     full_env.update(stub or {})
     full_env.update(env)
     result = subprocess.run([DASH, LAUNCHER], env=full_env, capture_output=True, text=True, timeout=timeout, check=False)
+    # testpmd's output file in TMPDIR goes when the launcher ends (outside a container nothing else removes it).
+    assert sorted(path.name for path in tmp_path.glob('nfv-dpdk-testpmd.*.out')) == []
     args = [line[len('ARGS: '):].split() for line in result.stdout.splitlines() if line.startswith('ARGS: ')]
     return result, (args[0] if args else None), tp.parse_testpmd_log(result.stdout)
 
