@@ -154,7 +154,7 @@ awx: venv
 # The kubelet_cpu_manager role against the TEST-ONLY kubelet stand-in (switch, re-run, three
 # rollbacks) on real systemd: a Debian 12 container booted with systemd on this machine, reached
 # over SSH (built once with mmdebstrap, ~2 min; then ~3 min a run). On the lab VM under TCG the
-# same playbook takes 13 min or more.
+# same playbook takes 9 min or more.
 kubelet-standin: host-deps venv
 	$(BIN)/python tests/kubelet-standin/run_in_container.py
 

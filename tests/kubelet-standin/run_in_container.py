@@ -2,7 +2,7 @@
 """Run tests/kubelet-standin/test_role.yml in a throw-away systemd container on this machine.
 
 The kubelet_cpu_manager role needs a host with systemd (it stops, starts and watches kubelet.service,
-reads its journal). Under TCG emulation the lab VM runs the role's ~155 tasks in 13 minutes or more;
+reads its journal). Under TCG emulation the lab VM runs the role's ~155 tasks in 9 minutes or more;
 a Debian 12 container booted with systemd runs the same playbook, against the same systemd, at
 native speed. The container:
 
