@@ -50,8 +50,12 @@ done
 
 # ldd's closure of the given files (one ldd run for all of them: under emulation, as on the lab
 # node, each process start costs tens of milliseconds and there are hundreds of files).
+# ldd's output -> the library paths it names ("file:" headers of a multi-file run skipped).
+ldd_paths() {
+    awk '/:$/ {next} $2 == "=>" && $3 ~ /^\// {print $3; next} $1 ~ /^\// {print $1}'
+}
 closure() {
-    ldd "$@" 2>/dev/null | awk '/:$/ {next} $2 == "=>" && $3 ~ /^\// {print $3; next} $1 ~ /^\// {print $1}'
+    ldd "$@" 2>/dev/null | ldd_paths
 }
 
 # stdbuf (with its preload library) makes testpmd's stdout line-buffered, so that log
@@ -69,11 +73,8 @@ done
 # Every PMD is dlopen()ed by EAL at start-up: a missing dependency of any of them
 # makes EAL init fail, so the whole directory goes in with each one's closure.
 # Each library once: the .so and .so.N names are symlinks to the .so.N.M file.
-pmds=$context/pmds.txt
-find "$pmd_dir" -mindepth 1 -maxdepth 1 -print > "$pmds"
-cat "$pmds" >> "$list"
-find "$pmd_dir" -mindepth 1 -maxdepth 1 ! -type l -print0 | xargs -0 -r ldd 2>/dev/null |
-    awk '/:$/ {next} $2 == "=>" && $3 ~ /^\// {print $3; next} $1 ~ /^\// {print $1}' >> "$list"
+find "$pmd_dir" -mindepth 1 -maxdepth 1 -print >> "$list"
+find "$pmd_dir" -mindepth 1 -maxdepth 1 ! -type l -print0 | xargs -0 -r ldd 2>/dev/null | ldd_paths >> "$list"
 for preload in /usr/libexec/coreutils/libstdbuf.so /usr/lib/coreutils/libstdbuf.so; do
     [ -e "$preload" ] && echo "$preload" >> "$list" && closure "$preload" >> "$list" && break
 done
@@ -102,7 +103,7 @@ while [ -s "$context/todo.txt" ]; do
     # The targets of this round's symlinks, as paths (a relative target is relative to the link's directory).
     tr '\n' '\0' < "$context/todo.txt" | xargs -0 -r sh -c 'exec find "$@" -maxdepth 0 -type l -printf "%p\t%l\n"' sh |
         awk -F '\t' '{ if ($2 ~ /^\//) print $2; else { n = split($1, part, "/"); print substr($1, 1, length($1) - length(part[n])) $2 } }' > "$context/targets.txt"
-    physical "$context/targets.txt" | sort -u > "$context/next.txt"
+    physical "$context/targets.txt" > "$context/next.txt"
     # Only paths not seen yet: the next round's work.
     sort -u "$context/copy.txt" -o "$context/copy.txt"
     comm -13 "$context/copy.txt" "$context/next.txt" > "$context/todo.txt"
@@ -113,7 +114,7 @@ sort -u "$context/copy.txt" -o "$context/copy.txt"
 sed 's|^/||' "$context/copy.txt" | tar -C / -cf "$context/rootfs.tar" -T -
 tar -C "$rootfs" -xpf "$context/rootfs.tar"
 sort -u "$list" -o "$list"
-rm -f "$context/pmds.txt" "$context/dirs.txt" "$context/dirmap.txt" "$context/todo.txt" "$context/targets.txt" "$context/next.txt" \
+rm -f "$context/dirs.txt" "$context/dirmap.txt" "$context/todo.txt" "$context/targets.txt" "$context/next.txt" \
     "$context/copy.txt" "$context/rootfs.tar"
 
 ln -sfn "$(command -v dash)" "$rootfs/usr/bin/sh"
