@@ -21,8 +21,11 @@ the node's /dev/hugepages (pages added for the run if too few are free, then giv
 --lab --plan: the node plan's proof pods (nfv.dpdk.node_plan with lab/site-vars-plan.yml, read-only):
 one pod per NUMA node with that node's isolated CPU(s), VF and hugepages, all released together by a
 start barrier, each sending to the next pod's VF MAC, as molecule/default/numa_proof.yml runs them;
-the host run is one launcher per proof pod under taskset, released the same way; a run's figure is
-the sum of its pods' Mpps and counts only when every pod's verdict passed.
+then held at testpmd's prompt after EAL init by the launcher's forward barrier
+(TESTPMD_FORWARD_BARRIER) until every pod is initialised, so that all start forwarding at the same
+moment however long each one's EAL init took; the host run is one launcher per proof pod under
+taskset, released the same way; a run's figure is the sum of its pods' Mpps and counts only when
+every pod's verdict passed.
 
     .venv/bin/python bench/testpmd_pod_vs_host.py [--rounds 5] [--duration 10] [--cpus 0-1]
     .venv/bin/python bench/testpmd_pod_vs_host.py --lab [--rounds 3] [--duration 20]
@@ -466,6 +469,10 @@ def plan_pods(proof_pods, real_macs, duration, vfio_groups, huge_dir=LAB_HUGE_DI
         # launcher names its ready file after the hostname, which is the node's for every host process.
         host_barrier_dir = PLAN_HOST_BARRIER_DIR % node
         env['TESTPMD_START_BARRIER'] = host_barrier_dir + '/go'
+        # The forward barrier (bench only; the role's proof pods have the start barrier alone): in the pod's barrier
+        # directory, next to the start barrier.
+        podman_pod['spec']['containers'][0]['env'].append({'name': 'TESTPMD_FORWARD_BARRIER', 'value': tp.START_BARRIER_MOUNT + '/forward'})
+        env['TESTPMD_FORWARD_BARRIER'] = host_barrier_dir + '/forward'
         entries.append({'numa_node': node, 'cpus': str(pod['cpus']), 'pci_devices': list(pod['pci_devices']),
                         'planned_peer_macs': list(peer.get('macs', []))[:len(pod['pci_devices'])], 'peer_macs': peer_macs,
                         'params': params, 'podman_manifest': podman_pod, 'container': params['name'] + '-testpmd',
@@ -482,26 +489,26 @@ def host_argv(pod, launcher):
             '-p', 'AllowedMemoryNodes=%d' % pod['numa_node'], 'taskset', '-c', pod['cpus'], 'sh', launcher]
 
 
-def wait_ready(target, directories, seconds, alive):
-    """Until every directory holds a launcher's <hostname>.ready (bounded, and only while alive() says a process still runs);
-    the directories still without one."""
+def wait_ready(target, directories, seconds, alive, suffix='.ready'):
+    """Until every directory holds a launcher's <hostname><suffix> (.ready at the start barrier, .initialised at the
+    forward barrier; bounded, and only while alive() says a process still runs); the directories still without one."""
     deadline = time.monotonic() + seconds
     waiting = list(directories)
     while waiting and time.monotonic() < deadline and alive():
-        found = target.run(['find'] + waiting + ['-maxdepth', '1', '-name', '*.ready'], check=False).stdout.split()
+        found = target.run(['find'] + waiting + ['-maxdepth', '1', '-name', '*' + suffix], check=False).stdout.split()
         waiting = [directory for directory in waiting if not any(os.path.dirname(path) == directory for path in found)]
         if waiting:
             time.sleep(1)
     return waiting
 
 
-def wait_ready_names(target, directory, names, seconds):
-    """Until <directory>/<name>.ready exists for every name (bounded); the names still missing."""
+def wait_ready_names(target, directory, names, seconds, suffix='.ready'):
+    """Until <directory>/<name><suffix> exists for every name (bounded); the names still missing."""
     deadline = time.monotonic() + seconds
     missing = list(names)
     while missing and time.monotonic() < deadline:
-        found = target.run(['find', directory, '-maxdepth', '1', '-name', '*.ready'], check=False).stdout.split()
-        missing = [name for name in missing if '%s/%s.ready' % (directory, name) not in found]
+        found = target.run(['find', directory, '-maxdepth', '1', '-name', '*' + suffix], check=False).stdout.split()
+        missing = [name for name in missing if '%s/%s%s' % (directory, name, suffix) not in found]
         if missing:
             time.sleep(1)
     return missing
@@ -529,7 +536,8 @@ def launcher_outputs(target):
 
 
 def plan_host_run(target, pods, duration, launcher):
-    """All host processes started at once, released together through their barrier directories, each judged."""
+    """All host processes started at once, released together through their barrier directories (to EAL init, then to
+    forwarding), each judged."""
     import threading
     started = time.monotonic()
     outcomes = [None] * len(pods)
@@ -545,13 +553,18 @@ def plan_host_run(target, pods, duration, launcher):
             thread = threading.Thread(target=run, name='host-numa%d' % pod['numa_node'], daemon=True)
             thread.start()
             threads.append(thread)
-        waiting = wait_ready(target, directories, PLAN_WAIT_FOR_CPUSET_S + ROLE_STARTUP_TIMEOUT,
-                             lambda: all(thread.is_alive() for thread in threads))
+        alive = lambda: all(thread.is_alive() for thread in threads)  # noqa: E731
+        waiting = wait_ready(target, directories, PLAN_WAIT_FOR_CPUSET_S + ROLE_STARTUP_TIMEOUT, alive)
         if waiting:
             raise RuntimeError('host run: no launcher became ready in %s' % ', '.join(waiting))
+        target.run(['touch'] + [directory + '/go' for directory in directories])
+        waiting = wait_ready(target, directories, ROLE_STARTUP_TIMEOUT, alive, suffix='.initialised')
+        if waiting:
+            raise RuntimeError('host run: testpmd did not reach its prompt after EAL init in %s' % ', '.join(waiting))
     finally:
-        # Released together (one touch); also when a launcher did not get ready, so that none waits for its timeout.
-        target.run(['touch'] + [directory + '/go' for directory in directories], check=False)
+        # Released together to forwarding (one touch) once every testpmd is initialised; also when one was not, so that
+        # none waits for its timeout.
+        target.run(['touch'] + [directory + name for directory in directories for name in ('/go', '/forward')], check=False)
         for thread in threads:
             thread.join(duration + 2 * ROLE_STARTUP_TIMEOUT + 60)
         target.run(['rm', '-rf'] + directories, check=False)
@@ -592,6 +605,12 @@ def plan_pod_run(target, pods, duration):
         if missing:
             raise RuntimeError('pod run: no ready file from %s in %s' % (', '.join(missing), PLAN_BARRIER_DIR))
         target.run(['touch', PLAN_BARRIER_DIR + '/go'])
+        missing = wait_ready_names(target, PLAN_BARRIER_DIR, [pod['params']['name'] for pod in pods], ROLE_STARTUP_TIMEOUT,
+                                   suffix='.initialised')
+        # Every testpmd is at its prompt after EAL init (or one never got there, and none should wait for its timeout).
+        target.run(['touch', PLAN_BARRIER_DIR + '/forward'])
+        if missing:
+            raise RuntimeError('pod run: testpmd did not reach its prompt after EAL init in %s' % ', '.join(missing))
         # As in pod_run: nothing to look at before testpmd's run is over, and every podman inspect competes for the CPUs.
         time.sleep(duration)
         deadline = time.monotonic() + ROLE_STARTUP_TIMEOUT

@@ -50,6 +50,10 @@ _ACCUMULATED = 'Accumulated forward statistics for all ports'
 _RULE = re.compile(r'^[-+#]{10,}$')
 _PPS = re.compile(r'(Rx|Tx)-pps:\s+(\d+)')
 _FORWARD_START = ('start packet forwarding', 'start automatic packet forwarding')
+# Interactive testpmd (the launcher's TESTPMD_FORWARD_BARRIER): its prompt, with the command it echoes or,
+# once forwarding runs, before the next line it prints ("testpmd> Telling cores to stop...").
+_PROMPT = re.compile(r'^(?:testpmd>\s*)+')
+_START_COMMAND = re.compile(r'^start(?:\s+tx_first(?:\s+\d+)?)?$')
 _FORWARD_STOP = 'Telling cores to stop'
 # DPDK 24.11+ with --log-timestamp prefixes every log line: "[Dec 01 11:23:17.123456] EAL: ...".
 _LOG_TIMESTAMP = re.compile(r'^\[[^\]]{1,40}\] (?=\S)')
@@ -243,6 +247,11 @@ def parse_testpmd_log(text, duration=None):
         line = line.strip()
         if line.startswith('['):
             line = _LOG_TIMESTAMP.sub('', line, count=1)
+        if line.startswith('testpmd>'):
+            line = _PROMPT.sub('', line, count=1)
+            if _START_COMMAND.match(line):
+                forward_started_at = stamp
+                continue
         if not line:
             continue
         if line.startswith(LAUNCHER_PREFIX):

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -60,9 +61,13 @@ def test_the_pods_share_one_barrier_directory_and_each_host_process_has_its_own(
         assert volumes['hugepages'] == '/dev/hugepages'
         assert volumes['vfio-vfio'] == '/dev/vfio/vfio'
         assert env_of(pod['podman_manifest'])['TESTPMD_START_BARRIER'] == '/run/nfv-dpdk/start/go'
+        # The forward barrier sits in the same directory (the pod's mount of it).
+        assert env_of(pod['podman_manifest'])['TESTPMD_FORWARD_BARRIER'] == '/run/nfv-dpdk/start/forward'
     assert volumes['vfio-23'] == '/dev/vfio/23' and 'vfio-17' not in volumes
     assert [pod['host_env']['TESTPMD_START_BARRIER'] for pod in pods] == [
         '/run/nfv-dpdk/nfv-bench-host-numa0-start/go', '/run/nfv-dpdk/nfv-bench-host-numa1-start/go']
+    assert [pod['host_env']['TESTPMD_FORWARD_BARRIER'] for pod in pods] == [
+        '/run/nfv-dpdk/nfv-bench-host-numa0-start/forward', '/run/nfv-dpdk/nfv-bench-host-numa1-start/forward']
 
 
 def test_the_host_environment_is_the_pods_but_for_the_paths_the_pod_sees_through_mounts():
@@ -70,6 +75,7 @@ def test_the_host_environment_is_the_pods_but_for_the_paths_the_pod_sees_through
         in_pod, on_host = env_of(pod['podman_manifest']), dict(pod['host_env'])
         assert on_host.pop('TESTPMD_HUGE_DIR') == '/dev/hugepages-2M' and in_pod.pop('TESTPMD_HUGE_DIR') == '/dev/hugepages'
         assert on_host.pop('TESTPMD_START_BARRIER') != in_pod.pop('TESTPMD_START_BARRIER')
+        assert on_host.pop('TESTPMD_FORWARD_BARRIER') != in_pod.pop('TESTPMD_FORWARD_BARRIER')
         assert on_host.pop('PATH')
         assert on_host == in_pod
 
@@ -199,3 +205,79 @@ def test_the_other_modes_still_add_the_same_pages_to_every_pool():
     with bench.Hugepages(node, 256) as pages:
         assert node.writes == [(bench.POOL + '/nr_hugepages', 266)]
     assert node.writes[-1] == (bench.POOL + '/nr_hugepages', 10) and pages.added == {None: 256}
+
+
+class BarrierNode:
+    """The node's side of a --plan run for plan_pod_run and plan_host_run: every command is recorded; each launcher
+    writes its .ready file when it starts, its .initialised file only after its start barrier (go) exists, and
+    forwards only after its forward barrier exists; podman reports the pods exited once they forwarded."""
+
+    def __init__(self, launchers):
+        self.launchers = launchers          # {barrier directory: [hostnames]}
+        self.files = set()
+        self.commands = []
+        self.logs = {}
+
+    def _tick(self):
+        for directory, names in self.launchers.items():
+            for name in names:
+                self.files.add('%s/%s.ready' % (directory, name))
+                if directory + '/go' in self.files:
+                    self.files.add('%s/%s.initialised' % (directory, name))
+
+    def run(self, argv, timeout=300, podman=False, check=True, stdin=None):
+        self.commands.append(list(argv))
+        self._tick()
+        stdout = ''
+        if argv[0] == 'touch':
+            self.files.update(argv[1:])
+        elif argv[0] == 'find':
+            directories = [arg for arg in argv[1:] if arg.startswith('/')]
+            pattern = argv[-1].lstrip('*')
+            stdout = '\n'.join(sorted(path for path in self.files if os.path.dirname(path) in directories and path.endswith(pattern)))
+        elif argv[:3] == ['podman', 'container', 'inspect']:
+            stdout = json.dumps([{'Name': name, 'State': {'Status': 'exited', 'ExitCode': 0}} for name in argv[3:]])
+        elif argv[0] == 'sh' and 'podman logs' in argv[-1]:
+            stdout = 'log of %s' % argv[-1].split()[-2]
+        return subprocess.CompletedProcess(argv, 0, stdout, '')
+
+    def stream(self, argv, env, timeout):
+        self.commands.append(['stream', env['TESTPMD_FORWARD_BARRIER']])
+        deadline = time.monotonic() + 10
+        while env['TESTPMD_FORWARD_BARRIER'] not in self.files and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return 0, 'forwarded after %s' % env['TESTPMD_FORWARD_BARRIER'] if env['TESTPMD_FORWARD_BARRIER'] in self.files else 'never released'
+
+
+def touches(node):
+    return [command[1:] for command in node.commands if command[0] == 'touch']
+
+
+def test_the_pods_forward_only_once_every_one_is_initialised(monkeypatch):
+    pods = bench.plan_pods(PROOF_PODS, REAL_MACS, 1, GROUPS)
+    node = BarrierNode({bench.PLAN_BARRIER_DIR: [pod['params']['name'] for pod in pods]})
+    judged = []
+    monkeypatch.setattr(bench, 'judge', lambda log, rc: judged.append(log) or dict(pod_result(0, 0.1), passed=True))
+    monkeypatch.setattr(bench.time, 'sleep', lambda seconds: None)
+    bench.plan_pod_run(node, pods, 1)
+    assert touches(node) == [[bench.PLAN_BARRIER_DIR + '/go'], [bench.PLAN_BARRIER_DIR + '/forward']]
+    # The forward barrier came after both initialised files were seen (the last find before it found both).
+    finds = [index for index, command in enumerate(node.commands) if command[0] == 'find' and command[-1] == '*.initialised']
+    release = node.commands.index(['touch', bench.PLAN_BARRIER_DIR + '/forward'])
+    assert finds and finds[-1] < release
+    assert judged == ['log of nfv-bench-testpmd-numa0-testpmd', 'log of nfv-bench-testpmd-numa1-testpmd']
+
+
+def test_the_host_processes_forward_only_once_every_one_is_initialised(monkeypatch):
+    pods = bench.plan_pods(PROOF_PODS, REAL_MACS, 1, GROUPS)
+    directories = [pod['host_barrier_dir'] for pod in pods]
+    node = BarrierNode(dict((directory, ['lab-node']) for directory in directories))
+    monkeypatch.setattr(bench, 'judge', lambda log, rc: dict(pod_result(0, 0.1), passed=log.startswith('forwarded')))
+    real_sleep = time.sleep
+    monkeypatch.setattr(bench.time, 'sleep', lambda seconds: real_sleep(0.01))
+    result, log = bench.plan_host_run(node, pods, 1, '/var/tmp/launcher')
+    assert result['passed'] is True
+    assert touches(node)[:1] == [[directory + '/go' for directory in directories]]
+    # One touch releases every host process to forwarding (and repeats the start barrier, which changes nothing).
+    assert touches(node)[1] == [directory + name for directory in directories for name in ('/go', '/forward')]
+    assert 'forwarded after /run/nfv-dpdk/nfv-bench-host-numa0-start/forward' in log

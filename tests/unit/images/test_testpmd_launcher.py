@@ -52,11 +52,13 @@ def sysfs(tmp_path):
 # line, statistics every 0.2 s and, on SIGINT, the final statistics and exit code STUB_RC_AFTER_INT.
 # STUB_EXIT_BEFORE_FORWARDING=<rc> exits with that code where the forwarding line would be;
 # STUB_NEVER_FORWARD=1 stays in "EAL init"; STUB_IGNORE_INT=1 ignores SIGINT; STUB_FORWARD_S=<s> with
-# STUB_SELF_RC=<rc> ends by itself after that long forwarding. Each step is written
-# with its time.time() to STUB_TIMES, so the tests can check when the launcher sampled and stopped it.
-# Bounded: it exits 99 by itself after 60 s.
+# STUB_SELF_RC=<rc> ends by itself after that long forwarding. With -i (interactive, as the launcher's
+# TESTPMD_FORWARD_BARRIER runs it) it prints its prompt after its init and starts forwarding only on a
+# "start" command from stdin (quitting at EOF, exiting on SIGINT at the prompt), as testpmd 22.11 does.
+# Each step is written with its time.time() to STUB_TIMES (the command to STUB_COMMANDS), so the tests
+# can check when the launcher sampled and stopped it. Bounded: it exits 99 by itself after 60 s.
 STAND_IN = r"""#!%(python)s
-import os, signal, sys, time
+import os, select, signal, sys, time
 
 def note(what):
     with open(os.environ['STUB_TIMES'], 'a') as times:
@@ -91,10 +93,38 @@ if os.environ.get('STUB_HUGEPAGES_FILE'):
         pool.write('%%d\n' %% (free - int(os.environ.get('STUB_TAKE_PAGES', '0'))))
 out('Configuring Port 0 (socket 0)')
 out('Port 0: 02:00:00:00:00:01')
+out('Checking link statuses...')
 out('Done')
-out('No commandline core given, start packet forwarding')
+interactive = '-i' in sys.argv[1:]
+if interactive:
+    sys.stdout.write('testpmd> ')
+    sys.stdout.flush()
+    note('prompt')
+    typed = ''
+    while '\n' not in typed:
+        if stopped or time.time() > deadline:
+            out('')
+            out('Signal 2 received, preparing to exit...')
+            out('Bye...')
+            sys.exit(int(os.environ.get('STUB_RC_AFTER_INT', '0')))
+        if select.select([0], [], [], 0.1)[0]:
+            chunk = os.read(0, 1024).decode()
+            if not chunk:
+                out('')
+                out('Bye...')
+                sys.exit(0)
+            typed += chunk
+    command = typed.split('\n')[0].strip()
+    with open(os.environ['STUB_COMMANDS'], 'a') as commands:
+        commands.write(command + '\n')
+    out(command)
+else:
+    out('No commandline core given, start packet forwarding')
 out('io packet forwarding - ports=1 - cores=1 - streams=1 - NUMA support enabled, MP allocation mode: native')
 note('forwarding')
+if interactive:
+    sys.stdout.write('testpmd> ')
+    sys.stdout.flush()
 forwarding = time.time()
 packets = 0
 while not stopped and time.time() < deadline:
@@ -102,7 +132,9 @@ while not stopped and time.time() < deadline:
         sys.exit(int(os.environ.get('STUB_SELF_RC', '0')))
     time.sleep(0.2)
     packets += 3200
-    out('  RX-packets: %%-10d RX-missed: 0          RX-bytes:  0' %% packets)
+    # Interactive testpmd prints no periodic statistics (--stats-period is for the non-interactive mode).
+    if not interactive:
+        out('  RX-packets: %%-10d RX-missed: 0          RX-bytes:  0' %% packets)
 if not stopped:
     sys.exit(99)
 out('Telling cores to stop...')
@@ -131,12 +163,14 @@ def run(tmp_path, sysfs, env, stub=None, timeout=30):
     stand_in.write_text(STAND_IN % {'python': sys.executable})
     stand_in.chmod(0o755)
     full_env = {'PATH': '%s:%s' % (stub_dir, os.environ.get('PATH', '/usr/bin:/bin')), 'TESTPMD_SYSFS': str(sysfs),
-                'TESTPMD_DURATION': '1', 'TMPDIR': str(tmp_path), 'STUB_TIMES': str(tmp_path / 'times')}
+                'TESTPMD_DURATION': '1', 'TMPDIR': str(tmp_path), 'STUB_TIMES': str(tmp_path / 'times'),
+                'STUB_COMMANDS': str(tmp_path / 'commands')}
     full_env.update(stub or {})
     full_env.update(env)
     result = subprocess.run([DASH, LAUNCHER], env=full_env, capture_output=True, text=True, timeout=timeout, check=False)
-    # testpmd's output file in TMPDIR goes when the launcher ends (outside a container nothing else removes it).
-    assert sorted(path.name for path in tmp_path.glob('nfv-dpdk-testpmd.*.out')) == []
+    # testpmd's output file in TMPDIR (and the forward barrier's .done) go when the launcher ends (outside a
+    # container nothing else removes them).
+    assert sorted(path.name for path in tmp_path.glob('nfv-dpdk-testpmd.*')) == []
     args = [line[len('ARGS: '):].split() for line in result.stdout.splitlines() if line.startswith('ARGS: ')]
     return result, (args[0] if args else None), tp.parse_testpmd_log(result.stdout)
 
@@ -452,3 +486,90 @@ def test_without_a_barrier_the_launcher_neither_writes_nor_waits(tmp_path, sysfs
     result, args, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '3', 'TESTPMD_VDEVS': 'net_null0'})
     assert result.returncode == 0 and args is not None
     assert '"event": "ready"' not in result.stdout and stats['pod']['barrier_waited_s'] == 0
+
+
+def stand_in_commands(tmp_path):
+    """The commands the interactive stand-in read from its stdin."""
+    path = tmp_path / 'commands'
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def release_when(trigger, barrier, delay):
+    """What the role or the benchmark does: once ``trigger`` exists, wait ``delay`` s, then create ``barrier`` (bounded)."""
+    return subprocess.Popen([DASH, '-c', 'n=0; while [ ! -e "$1" ] && [ $n -lt 150 ]; do sleep 0.1; n=$((n+1)); done; '
+                             '[ -e "$1" ] || exit 1; sleep "$3"; : > "$2"', 'releaser', str(trigger), str(barrier), str(delay)])
+
+
+def test_the_forward_barrier_holds_testpmd_at_its_prompt_after_init_until_the_barrier(tmp_path, sysfs):
+    """Pods whose EAL init takes different times: each says it is initialised, then forwards only at the barrier."""
+    barrier_dir = tmp_path / 'forward'
+    barrier_dir.mkdir()
+    initialised = barrier_dir / (_hostname() + '.initialised')
+    barrier = barrier_dir / 'go'
+    releaser = release_when(initialised, barrier, 2)
+    try:
+        result, args, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '3', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_FORWARD_MODE': 'mac',
+                                                    'TESTPMD_FORWARD_BARRIER': str(barrier), 'TESTPMD_START_TIMEOUT_S': '20'},
+                                  stub={'STUB_INIT_S': '0.5'})
+    finally:
+        assert releaser.wait(timeout=30) == 0, 'the launcher never wrote its initialised file %s' % initialised
+    assert result.returncode == 0, result.stderr
+    # Interactive, and the first burst comes from the start command, not from --tx-first.
+    assert args[args.index('--') + 1] == '-i' and '--tx-first' not in args
+    assert stand_in_commands(tmp_path) == ['start tx_first']
+    events = launcher_events(result)
+    assert [event['event'] for event in events] == ['start', 'initialised', 'forwarding', 'sample', 'exit']
+    assert events[1]['initialised_file'] == str(initialised) and events[1]['barrier'] == str(barrier) and events[1]['timeout_s'] == 20
+    times = stand_in_times(tmp_path)
+    # Forwarding began about 2 s after the prompt (when the barrier came), and lasted TESTPMD_DURATION from there.
+    assert times['forwarding'] - times['prompt'] >= 1.8
+    assert barrier.stat().st_mtime <= times['forwarding'] + 0.05
+    assert times['sigint'] - times['forwarding'] >= 1.0
+    assert events[-1]['rc'] == 0 and events[-1]['stopped_by'] == 'INT' and events[-1]['forwarding_s'] >= 1.0
+    # The parser sees the run through the prompts: the final statistics, and the stop line after a prompt.
+    assert stats['totals']['rx_packets'] > 0 and 'testpmd> Telling cores to stop...' in result.stdout
+
+
+@pytest.mark.parametrize('env, command', [
+    ({'TESTPMD_FORWARD_MODE': 'io', 'TESTPMD_TX_FIRST': 'false'}, 'start'),
+    ({'TESTPMD_FORWARD_MODE': 'rxonly'}, 'start'),
+    ({'TESTPMD_FORWARD_MODE': 'io'}, 'start tx_first'),
+])
+def test_the_start_command_sends_a_first_burst_only_where_tx_first_would(tmp_path, sysfs, env, command):
+    barrier = tmp_path / 'go'
+    barrier.write_text('')
+    full_env = {'TESTPMD_CPUS': '3', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_FORWARD_BARRIER': str(barrier)}
+    full_env.update(env)
+    result, args, stats = run(tmp_path, sysfs, full_env)
+    assert result.returncode == 0, result.stderr
+    assert stand_in_commands(tmp_path) == [command] and '--tx-first' not in args
+
+
+def test_a_forward_barrier_that_never_comes_stops_testpmd_at_its_prompt_and_fails(tmp_path, sysfs):
+    barrier_dir = tmp_path / 'forward'
+    barrier_dir.mkdir()
+    result, args, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '3', 'TESTPMD_VDEVS': 'net_null0',
+                                                'TESTPMD_FORWARD_BARRIER': str(barrier_dir / 'go'), 'TESTPMD_START_TIMEOUT_S': '1'})
+    assert result.returncode == 2
+    assert (barrier_dir / (_hostname() + '.initialised')).exists()
+    assert stand_in_commands(tmp_path) == [] and 'forwarding' not in stand_in_times(tmp_path)
+    message = ("the forward barrier %s did not appear within TESTPMD_START_TIMEOUT_S=1 s after testpmd's init "
+               "(stopped with SIGINT, exit code 0)" % (barrier_dir / 'go'))
+    assert message in result.stderr and stats['exit']['error'] == message
+
+
+def test_a_forward_barrier_in_a_missing_directory_fails_before_testpmd(tmp_path, sysfs):
+    result, args, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '3', 'TESTPMD_VDEVS': 'net_null0',
+                                                'TESTPMD_FORWARD_BARRIER': str(tmp_path / 'missing' / 'go')})
+    assert result.returncode == 2 and args is None
+    assert stats['exit']['error'] == 'the forward barrier directory %s does not exist (TESTPMD_FORWARD_BARRIER)' % (tmp_path / 'missing')
+
+
+def test_a_ready_file_that_cannot_be_written_fails_with_the_launchers_own_exit_line(tmp_path, sysfs):
+    """A failed redirection on ':' (a special built-in) would make sh exit 2 with no exit line: the launcher uses true."""
+    barrier_dir = tmp_path / 'barrier'
+    (barrier_dir / (_hostname() + '.ready')).mkdir(parents=True)
+    result, args, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '3', 'TESTPMD_VDEVS': 'net_null0',
+                                                'TESTPMD_START_BARRIER': str(barrier_dir / 'go')})
+    assert result.returncode == 2 and args is None
+    assert stats['exit'] is not None and stats['exit']['error'] == 'cannot write the ready file %s' % (barrier_dir / (_hostname() + '.ready'))

@@ -275,6 +275,30 @@ def test_numa_alignment_is_enforced_only_when_required():
         'NUMA alignment required but the log holds no NUMA placement')
 
 
+def test_interactive_testpmd_forwards_from_its_start_command_to_the_stop_line_after_its_prompt():
+    """The launcher's forward barrier runs testpmd with -i: no "start packet forwarding" line, the start command
+    echoed after the prompt, and the stop line printed after the prompt that followed it (testpmd 22.11, measured)."""
+    lines = [
+        '2026-11-23T09:00:00.000000000Z Checking link statuses...',
+        '2026-11-23T09:00:00.100000000Z Done',
+        '2026-11-23T09:00:04.000000000Z testpmd> start tx_first\r',
+        '2026-11-23T09:00:04.000000000Z io packet forwarding - ports=2 - cores=1 - streams=2 - NUMA support enabled, MP allocation mode: native',
+        '2026-11-23T09:00:09.000000000Z testpmd> Telling cores to stop...',
+        '2026-11-23T09:00:09.000000000Z Waiting for lcores to finish...',
+        '2026-11-23T09:00:09.100000000Z   +++++++++++++++ Accumulated forward statistics for all ports+++++++++++++++',
+        '2026-11-23T09:00:09.100000000Z   RX-packets: 78388160       RX-dropped: 0             RX-total: 78388160',
+        '2026-11-23T09:00:09.100000000Z   TX-packets: 78388160       TX-dropped: 0             TX-total: 78388160',
+        '2026-11-23T09:00:09.100000000Z   ++++++++++++++++++++++++++++++++++++++++++++++++++++',
+        '2026-11-23T09:00:09.200000000Z Bye...',
+    ]
+    result = tp.parse_testpmd_log(lines)
+    assert result['duration'] == 5.0 and result['duration_source'] == 'log_timestamps'
+    assert result['totals']['rx_packets'] == 78388160 and result['forward_mode'] == 'io' and result['clean_exit'] is True
+    # A bare prompt, or another command, is not a start.
+    assert tp.parse_testpmd_log(['2026-11-23T09:00:00Z testpmd> ', '2026-11-23T09:00:04Z testpmd> show port stats all',
+                                 '2026-11-23T09:00:09Z testpmd> Telling cores to stop...'])['duration_source'] != 'log_timestamps'
+
+
 def test_summary_lines_report_ports_total_numa_and_verdict():
     lines = verdict(stats('io_null', 8))['summary']
     assert lines[0] == ('port 0: RX 190252288 packets (23.782 Mpps), TX 190252288 packets (23.782 Mpps), '
