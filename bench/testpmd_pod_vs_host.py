@@ -469,9 +469,6 @@ def plan_pods(proof_pods, real_macs, duration, vfio_groups, huge_dir=LAB_HUGE_DI
         # launcher names its ready file after the hostname, which is the node's for every host process.
         host_barrier_dir = PLAN_HOST_BARRIER_DIR % node
         env['TESTPMD_START_BARRIER'] = host_barrier_dir + '/go'
-        # The forward barrier (bench only; the role's proof pods have the start barrier alone): in the pod's barrier
-        # directory, next to the start barrier.
-        podman_pod['spec']['containers'][0]['env'].append({'name': 'TESTPMD_FORWARD_BARRIER', 'value': tp.START_BARRIER_MOUNT + '/forward'})
         env['TESTPMD_FORWARD_BARRIER'] = host_barrier_dir + '/forward'
         entries.append({'numa_node': node, 'cpus': str(pod['cpus']), 'pci_devices': list(pod['pci_devices']),
                         'planned_peer_macs': list(peer.get('macs', []))[:len(pod['pci_devices'])], 'peer_macs': peer_macs,

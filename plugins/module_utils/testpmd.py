@@ -1016,6 +1016,10 @@ LAUNCHER = '/usr/local/bin/testpmd-launcher'
 # Where a pod with a start barrier sees the node's barrier directory, and the file its launcher waits for.
 START_BARRIER_MOUNT = '/run/nfv-dpdk/start'
 START_BARRIER_FILE = START_BARRIER_MOUNT + '/go'
+# Next to it, the forward barrier: each launcher holds testpmd at its prompt after EAL init, writes
+# <hostname>.initialised, and starts forwarding once this file exists (the role creates it when every
+# pod's initialised file is there), so that the pods forward together whatever their EAL init took.
+FORWARD_BARRIER_FILE = START_BARRIER_MOUNT + '/forward'
 
 POD_NAME_PREFIX = 'testpmd'
 
@@ -1232,7 +1236,8 @@ def validate_pod_params(params):
                                       'got %r' % (spec['start_barrier_dir'],))
     spec['start_timeout'] = _int('start_timeout', spec['start_timeout'], 1, 3600)
     if spec['active_deadline_seconds'] is None:
-        spec['active_deadline_seconds'] = spec['duration'] + 300 + (spec['start_timeout'] if spec['start_barrier_dir'] else 0)
+        # With the barriers, the launcher may wait start_timeout at each: the start barrier and the forward barrier.
+        spec['active_deadline_seconds'] = spec['duration'] + 300 + (2 * spec['start_timeout'] if spec['start_barrier_dir'] else 0)
     spec['active_deadline_seconds'] = _int('active_deadline_seconds', spec['active_deadline_seconds'], spec['duration'] + 1)
     return spec
 
@@ -1271,6 +1276,7 @@ def pod_manifest(params=None):
     volumes = [{'name': 'hugepages', 'emptyDir': {'medium': 'HugePages-' + spec['hugepage_size']}}]
     if spec['start_barrier_dir']:
         env.append({'name': 'TESTPMD_START_BARRIER', 'value': START_BARRIER_FILE})
+        env.append({'name': 'TESTPMD_FORWARD_BARRIER', 'value': FORWARD_BARRIER_FILE})
         env.append({'name': 'TESTPMD_START_TIMEOUT_S', 'value': str(spec['start_timeout'])})
         mounts.append({'name': 'start-barrier', 'mountPath': START_BARRIER_MOUNT})
         # Directory: the role creates it before the pods and removes it after them.

@@ -520,6 +520,7 @@ def test_the_forward_barrier_holds_testpmd_at_its_prompt_after_init_until_the_ba
     events = launcher_events(result)
     assert [event['event'] for event in events] == ['start', 'initialised', 'forwarding', 'sample', 'exit']
     assert events[1]['initialised_file'] == str(initialised) and events[1]['barrier'] == str(barrier) and events[1]['timeout_s'] == 20
+    assert initialised.read_text() == 'ok\n'
     times = stand_in_times(tmp_path)
     # Forwarding began about 2 s after the prompt (when the barrier came), and lasted TESTPMD_DURATION from there.
     assert times['forwarding'] - times['prompt'] >= 1.8
@@ -551,7 +552,7 @@ def test_a_forward_barrier_that_never_comes_stops_testpmd_at_its_prompt_and_fail
     result, args, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '3', 'TESTPMD_VDEVS': 'net_null0',
                                                 'TESTPMD_FORWARD_BARRIER': str(barrier_dir / 'go'), 'TESTPMD_START_TIMEOUT_S': '1'})
     assert result.returncode == 2
-    assert (barrier_dir / (_hostname() + '.initialised')).exists()
+    assert (barrier_dir / (_hostname() + '.initialised')).read_text() == 'ok\n'
     assert stand_in_commands(tmp_path) == [] and 'forwarding' not in stand_in_times(tmp_path)
     message = ("the forward barrier %s did not appear within TESTPMD_START_TIMEOUT_S=1 s after testpmd's init "
                "(stopped with SIGINT, exit code 0)" % (barrier_dir / 'go'))
@@ -573,3 +574,17 @@ def test_a_ready_file_that_cannot_be_written_fails_with_the_launchers_own_exit_l
                                                 'TESTPMD_START_BARRIER': str(barrier_dir / 'go')})
     assert result.returncode == 2 and args is None
     assert stats['exit'] is not None and stats['exit']['error'] == 'cannot write the ready file %s' % (barrier_dir / (_hostname() + '.ready'))
+
+
+@pytest.mark.parametrize('stub, reason', [
+    ({'STUB_EXIT_BEFORE_FORWARDING': '1'}, 'testpmd exited before its prompt'),
+    ({'STUB_NEVER_FORWARD': '1'}, 'testpmd did not start forwarding within TESTPMD_START_TIMEOUT_S=1 s'),
+])
+def test_testpmd_that_never_reaches_its_prompt_still_writes_the_initialised_file_so_nobody_waits(tmp_path, sysfs, stub, reason):
+    barrier_dir = tmp_path / 'forward'
+    barrier_dir.mkdir()
+    result, args, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '3', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_START_TIMEOUT_S': '1',
+                                                'TESTPMD_FORWARD_BARRIER': str(barrier_dir / 'go')}, stub=stub)
+    assert result.returncode != 0 and stand_in_commands(tmp_path) == []
+    assert (barrier_dir / (_hostname() + '.initialised')).read_text() == 'failed: %s\n' % reason
+    assert '"event": "initialised"' not in result.stdout

@@ -346,10 +346,12 @@ def test_start_barrier_is_a_hostpath_directory_the_launcher_is_told_about(versio
     container = pod['spec']['containers'][0]
     env = dict((item['name'], item['value']) for item in container['env'])
     assert env['TESTPMD_START_BARRIER'] == '/run/nfv-dpdk/start/go' and env['TESTPMD_START_TIMEOUT_S'] == '180'
+    # The forward barrier (after EAL init) sits next to it, in the same mount.
+    assert env['TESTPMD_FORWARD_BARRIER'] == '/run/nfv-dpdk/start/forward'
     assert {'name': 'start-barrier', 'mountPath': '/run/nfv-dpdk/start'} in container['volumeMounts']
     assert {'name': 'start-barrier', 'hostPath': {'path': '/run/nfv-dpdk/testpmd-numa-start', 'type': 'Directory'}} in pod['spec']['volumes']
-    # The wait at the barrier counts against the pod's deadline too.
-    assert pod['spec']['activeDeadlineSeconds'] == 20 + 300 + 180
+    # The waits at both barriers count against the pod's deadline too.
+    assert pod['spec']['activeDeadlineSeconds'] == 20 + 300 + 2 * 180
     # podman kube play gets the same hostPath volume and mount.
     podman = FILTERS['testpmd_podman_manifest'](FILTERS['testpmd_pod_manifest'](dict(NUMA_POD, node_name=None,
                                                 start_barrier_dir='/run/nfv-dpdk/testpmd-numa-start')),
@@ -359,12 +361,13 @@ def test_start_barrier_is_a_hostpath_directory_the_launcher_is_told_about(versio
     assert {'name': 'start-barrier', 'mountPath': '/run/nfv-dpdk/start'} in podman['spec']['containers'][0]['volumeMounts']
     env = dict((item['name'], item['value']) for item in podman['spec']['containers'][0]['env'])
     assert env['TESTPMD_START_BARRIER'] == '/run/nfv-dpdk/start/go' and env['TESTPMD_START_TIMEOUT_S'] == '300'
+    assert env['TESTPMD_FORWARD_BARRIER'] == '/run/nfv-dpdk/start/forward'
 
 
 def test_without_a_start_barrier_there_is_no_barrier_volume_or_variable():
     pod = FILTERS['testpmd_pod_manifest'](dict(NUMA_POD, start_barrier_dir=''))
     assert [volume['name'] for volume in pod['spec']['volumes']] == ['hugepages']
-    assert not [item for item in pod['spec']['containers'][0]['env'] if item['name'].startswith('TESTPMD_START_')]
+    assert not [item for item in pod['spec']['containers'][0]['env'] if item['name'].startswith('TESTPMD_START_') or item['name'] == 'TESTPMD_FORWARD_BARRIER']
     assert pod['spec']['activeDeadlineSeconds'] == 20 + 300
 
 
