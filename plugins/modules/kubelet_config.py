@@ -177,6 +177,18 @@ options:
     description: Keep a timestamped copy of O(path) before changing it.
     type: bool
     default: true
+  restore_from:
+    description:
+      - Put O(path) back, byte for byte, to this file, a copy this module kept with O(backup)
+        (C(<path>.<pid>.<YYYY-MM-DD@HH:MM:SS.ffffff>~)), instead of merging settings into it. This is how the
+        C(nfv.dpdk.kubelet_cpu_manager) role's C(undo) entry point returns the kubelet to the configuration it had
+        before this collection first changed it (every setting, including C(cpuCFSQuota), the topology and memory
+        managers and the reservations, and the file's own formatting).
+      - The copy must hold a KubeletConfiguration, and gets the same checks as a merge (the kubelet must start with
+        it, no flag or later drop-in may override what it changes) and the same RV(stale_state_files). Nothing
+        changes when O(path) already holds exactly these bytes.
+      - Mutually exclusive with the settings options (O(cpu_manager_policy) through O(cpu_cfs_quota)).
+    type: path
 notes:
   - Settings left unset are not touched; the checks run on the whole resulting configuration, so an invalid
     setting already in the file (say C(memoryManagerPolicy=static), lower case) fails the task too.
@@ -225,6 +237,10 @@ EXAMPLES = r'''
   nfv.dpdk.kubelet_config:
     cpu_manager_policy: none
     cpu_manager_policy_options: {}
+
+- name: Put the configuration back, byte for byte, to the copy kept before the first change
+  nfv.dpdk.kubelet_config:
+    restore_from: /var/lib/kubelet/config.yaml.4711.2026-12-01@09:30:00.123456~
 
 - name: k3s, through a kubelet configuration drop-in
   nfv.dpdk.kubelet_config:
@@ -379,7 +395,13 @@ ARGUMENT_SPEC = dict(
     isolated_cpus=dict(type='str'),
     state_dir=dict(type='path', default='/var/lib/kubelet'),
     backup=dict(type='bool', default=True),
+    restore_from=dict(type='path'),
 )
+# restore_from writes a whole file: no setting may be merged into it.
+MUTUALLY_EXCLUSIVE = [('restore_from', option) for option in (
+    'cpu_manager_policy', 'cpu_manager_policy_options', 'reserved_system_cpus', 'kube_reserved', 'system_reserved',
+    'eviction_hard', 'topology_manager_policy', 'topology_manager_scope', 'topology_manager_policy_options',
+    'memory_manager_policy', 'reserved_memory', 'feature_gates', 'cpu_cfs_quota')]
 
 
 class KubeletConfig:
@@ -523,9 +545,11 @@ class KubeletConfig:
         self.fail('the %s kubelet does not read %s: it reads its configuration from %s and the drop-in directory %s '
                   '(set path to a .conf file there, or add a config= kubelet-arg)' % (self.distribution, self.path, config_file, config_dir))
 
-    def effective(self, merged, config_file, config_dir, flags):
-        """The configuration the kubelet runs with, and the settings asked for that something overrides."""
-        owned = [OPTION_KEYS[option] for option in OPTION_KEYS if self.params[option] is not None]
+    def effective(self, merged, config_file, config_dir, flags, owned=None):
+        """The configuration the kubelet runs with, and the settings asked for (``owned``: by default the keys of the
+        options given) that something overrides."""
+        if owned is None:
+            owned = [OPTION_KEYS[option] for option in OPTION_KEYS if self.params[option] is not None]
         layers = []
         if config_file and config_file != self.path:
             _text, data = self.read_yaml(config_file, required=False)
@@ -608,13 +632,24 @@ class KubeletConfig:
         self.check_params()
         config_file, config_dir, flags = self.layers()
         config_file = self.check_path_is_read(config_file, config_dir)
-        before_text, current = self.read_yaml(self.path, required=not self.params['create'])
+        restore_from = self.params['restore_from']
+        before_text, current = self.read_yaml(self.path, required=not (self.params['create'] or restore_from))
         current = current or {}
-        try:
-            merged = merge_config(current, self.params)
-        except CpuSetError as exc:
-            self.fail('reserved_system_cpus: %s' % exc)
-        effective, conflicts = self.effective(merged, config_file, config_dir, flags)
+        owned = None
+        if restore_from:
+            if not os.path.isabs(restore_from):
+                self.fail('restore_from must be an absolute path, not %r' % restore_from)
+            restored_text, merged = self.read_yaml(restore_from, required=False)
+            if restored_text is None:
+                self.fail('restore_from: %s does not exist' % restore_from)
+            # What the restore changes is what a later layer must not override.
+            owned = sorted(key for key in set(current) | set(merged) if current.get(key) != merged.get(key))
+        else:
+            try:
+                merged = merge_config(current, self.params)
+            except CpuSetError as exc:
+                self.fail('reserved_system_cpus: %s' % exc)
+        effective, conflicts = self.effective(merged, config_file, config_dir, flags, owned)
         # What the kubelet ran with before: the same layers around the current file.
         effective_before, _unused = self.effective(current, config_file, config_dir, flags)
         self.result['cpu_manager_policy'] = {'before': cpu_policy_of(effective_before), 'after': cpu_policy_of(effective)}
@@ -634,9 +669,15 @@ class KubeletConfig:
         self.result['effective_config'] = dict((key, effective[key]) for key in sorted(effective) if key in FLAG_KEYS_CONFIG)
         self.result['stale_state_files'] = self.stale_state_files(effective)
         self.result['created'] = before_text is None
-        if merged == current and before_text is not None:
+        if restore_from:
+            # Byte for byte: the copy's own formatting and comments too.
+            if restored_text == before_text:
+                return self.result
+            content = restored_text
+        elif merged == current and before_text is not None:
             return self.result
-        content = yaml.safe_dump(merged, default_flow_style=False, sort_keys=False)
+        else:
+            content = yaml.safe_dump(merged, default_flow_style=False, sort_keys=False)
         mode = 0o644
         real = self.fs.path(self.path)
         if os.path.exists(real):
@@ -655,7 +696,7 @@ FLAG_KEYS_CONFIG = frozenset(key for key, _parser in FLAG_KEYS.values())
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, mutually_exclusive=MUTUALLY_EXCLUSIVE)
     if yaml is None:
         module.fail_json(msg=missing_required_lib('PyYAML'), exception=YAML_IMPORT_ERROR)
     module.exit_json(**KubeletConfig(module).run())

@@ -100,7 +100,8 @@ def test_kubelet_role_plans_with_the_cpus_dpdk_node_published(tmp_path):
     assert [name.split(' : ', 1)[1] for name, result in ran][1:] == [
         'Refuse the renamed role variables', 'Ask the node for the kubelet\'s version', 'Decide how the CFS quota is turned off',
         'Refuse to guess the kubelet\'s version', 'Say how the CFS quota is handled', 'Compute the settings the role passes on',
-        'Compute the kubelet configuration change (check mode)', 'Show the planned change',
+        'Put together the arguments of nfv.dpdk.kubelet_config', 'Compute the kubelet configuration change (check mode)',
+        'Show the planned change',
         'Switch the kubelet to the new configuration']
     plan = dict((name.split(' : ', 1)[1], result) for name, result in ran)['Compute the kubelet configuration change (check mode)']
     assert plan['effective_config']['reservedSystemCPUs'] == '0'

@@ -501,3 +501,47 @@ def test_drop_ins_merge_maps_key_by_key_over_three_layers(fake_host, run_module)
     path = dropin_dir + '/50-nfv-dpdk.conf'
     result = run_ok(run_module, {'distribution': 'k3s', 'path': path, 'create': True, 'cpu_manager_policy': 'static'})
     assert result['effective_config']['kubeReserved'] == {'cpu': '250m', 'memory': '2Gi'}
+
+
+# -- restore_from (the kubelet_cpu_manager role's undo) ------------------------------------------
+
+def test_restore_from_puts_the_file_back_byte_for_byte_and_then_changes_nothing(host, run_module):
+    """Every setting the collection made (the CFS quota, the memory manager, reservations) goes, and the
+    original's comments and formatting come back, which a merge could not give."""
+    original = '# written by kubeadm\n' + KUBEADM_CONFIG
+    host.file(CONFIG, original)
+    first = run_ok(run_module, dict(MEMORY_STATIC, cpu_manager_policy='static', reserved_system_cpus='0', cpu_cfs_quota=False))
+    assert first.changed and host.read(first['backup_file']) == original
+    assert read_config(host)['cpuCFSQuota'] is False and read_config(host)['memoryManagerPolicy'] == 'Static'
+    planned = run_ok(run_module, {'restore_from': first['backup_file']}, check_mode=True, diff=True)
+    assert planned.changed and planned['diff']['after'] == original and read_config(host)['cpuCFSQuota'] is False
+    assert planned['cpu_manager_policy'] == {'before': 'static', 'after': 'none'}
+    restored = run_ok(run_module, {'restore_from': first['backup_file']})
+    assert restored.changed and host.read(CONFIG) == original
+    assert host.read(restored['backup_file']) != original        # the collection's version, kept too
+    assert restored['memory_manager_policy'] == {'before': 'Static', 'after': 'None'}
+    assert not run_ok(run_module, {'restore_from': first['backup_file']}).changed
+
+
+@pytest.mark.parametrize('args, message', [
+    ({'restore_from': '/var/lib/kubelet/config.yaml.1.2026-12-01@00:00:00.000000~'},
+     'restore_from: /var/lib/kubelet/config.yaml.1.2026-12-01@00:00:00.000000~ does not exist'),
+    ({'restore_from': 'config.yaml.bak'}, "restore_from must be an absolute path, not 'config.yaml.bak'"),
+    ({'restore_from': '/etc/not-kubelet.yaml'}, '/etc/not-kubelet.yaml holds a Pod, not a KubeletConfiguration'),
+    (dict(STATIC, restore_from='/etc/not-kubelet.yaml'), 'parameters are mutually exclusive: restore_from|cpu_manager_policy'),
+])
+def test_a_restore_that_cannot_hold_is_refused_before_anything_changes(host, run_module, args, message):
+    host.file('/etc/not-kubelet.yaml', 'apiVersion: v1\nkind: Pod\n')
+    before = host.snapshot()
+    result = run_module(kubelet_config, args)
+    assert result.failed and message in result['msg']
+    assert host.snapshot() == before
+
+
+def test_a_restore_that_a_flag_would_override_is_a_conflict(host, run_module):
+    first = run_ok(run_module, dict(STATIC, cpu_cfs_quota=False))
+    host.file('/etc/default/kubelet', 'KUBELET_EXTRA_ARGS=--cpu-cfs-quota=false')
+    before = host.snapshot()
+    result = run_module(kubelet_config, {'restore_from': first['backup_file']})
+    assert result.failed and 'cpuCFSQuota is also set by --cpu-cfs-quota=false (/etc/default/kubelet)' in result['msg']
+    assert host.snapshot() == before
