@@ -588,3 +588,27 @@ def test_testpmd_that_never_reaches_its_prompt_still_writes_the_initialised_file
     assert result.returncode != 0 and stand_in_commands(tmp_path) == []
     assert (barrier_dir / (_hostname() + '.initialised')).read_text() == 'failed: %s\n' % reason
     assert '"event": "initialised"' not in result.stdout
+
+
+def test_while_testpmd_forwards_the_launcher_starts_at_most_a_few_processes_a_second(tmp_path, sysfs):
+    """The launcher shares the pod's one CPU with testpmd: while it forwards, date and sleep (the only programs the
+    loop starts) run about twice a second, not five times (0.2 s polling), in the launcher and its stdin feeder."""
+    stub_dir = tmp_path / 'bin'
+    stub_dir.mkdir()
+    for program in ('sleep', 'date'):
+        wrapper = stub_dir / program
+        wrapper.write_text('#!/bin/sh\necho "%s $(%s +%%s.%%N)" >> %s\nexec %s "$@"\n' % (
+            program, shutil.which('date'), tmp_path / 'spawns', shutil.which(program)))
+        wrapper.chmod(0o755)
+    barrier = tmp_path / 'go'
+    barrier.write_text('')
+    result, args, stats = run(tmp_path, sysfs, {'TESTPMD_CPUS': '3', 'TESTPMD_VDEVS': 'net_null0', 'TESTPMD_DURATION': '4',
+                                                'TESTPMD_FORWARD_BARRIER': str(barrier)})
+    assert result.returncode == 0, result.stderr
+    times = stand_in_times(tmp_path)
+    spawns = [float(line.split()[1]) for line in (tmp_path / 'spawns').read_text().splitlines()]
+    during = [when for when in spawns if times['forwarding'] + 0.5 < when < times['sigint'] - 0.5]
+    seconds = times['sigint'] - times['forwarding'] - 1.0
+    assert seconds >= 2.5 and len(during) <= 3 * seconds + 2, (len(during), seconds)
+    # and the forwarding still lasted TESTPMD_DURATION, stopped within a poll of its end
+    assert 4.0 <= stats['exit']['forwarding_s'] <= 5.0
